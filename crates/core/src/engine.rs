@@ -1,0 +1,275 @@
+//! The inference contract every engine fulfils.
+//!
+//! `pith-core` never links llama.cpp: it owns the [`Engine`] trait, the request
+//! and result types, and the pure pieces of streaming (UTF-8 assembly, stop
+//! strings, repetition detection) that an engine composes. `LlamaEngine` in
+//! `pith-llama` implements the trait for real; [`ScriptedEngine`] is a
+//! step-by-step fake for fast logic tests.
+
+mod stream;
+mod worker;
+
+#[cfg(any(test, feature = "test-support"))]
+mod scripted;
+
+#[cfg(any(test, feature = "test-support"))]
+pub use scripted::{ScriptStep, ScriptedEngine};
+pub use stream::{is_looping, StopMatcher, Utf8Assembler};
+pub use worker::{Priority, Ticket, Worker};
+
+use crate::error::Result;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Who said a message in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::new(Role::System, content)
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::new(Role::User, content)
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::new(Role::Assistant, content)
+    }
+}
+
+/// What the model is asked to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// A conversation, formatted with the model's own chat template (or the
+    /// plain fallback for models without one).
+    Chat(Vec<ChatMessage>),
+    /// Text the model continues as is: completion-style few-shot prompts.
+    Raw(String),
+}
+
+/// How the next token is chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    /// 0 means greedy: always the most likely token, fully deterministic.
+    pub temperature: f32,
+    pub top_k: u32,
+    pub top_p: f32,
+    pub min_p: f32,
+    /// Penalty on tokens seen in the last `repeat_last_n` tokens (1.0 = off).
+    pub repeat_penalty: f32,
+    pub repeat_last_n: u32,
+    pub seed: u32,
+}
+
+impl Sampling {
+    pub fn greedy() -> Self {
+        Self {
+            temperature: 0.0,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Self {
+            temperature: 0.7,
+            top_k: 40,
+            top_p: 0.95,
+            min_p: 0.05,
+            repeat_penalty: 1.1,
+            repeat_last_n: 64,
+            seed: 0x5eed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateRequest {
+    pub prompt: Prompt,
+    pub sampling: Sampling,
+    pub max_tokens: usize,
+    /// Generation ends before any of these strings; they are not returned.
+    pub stop: Vec<String>,
+}
+
+impl GenerateRequest {
+    pub fn new(prompt: Prompt, max_tokens: usize) -> Self {
+        Self {
+            prompt,
+            sampling: Sampling::greedy(),
+            max_tokens,
+            stop: Vec::new(),
+        }
+    }
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
+    }
+    pub fn with_stop<I, S>(mut self, stop: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.stop = stop.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model produced an end-of-generation token.
+    EndOfText,
+    /// A stop string appeared.
+    StopString,
+    /// `max_tokens` were generated.
+    MaxTokens,
+    /// The output started repeating itself in a loop and was cut.
+    Repetition,
+}
+
+/// The result of one generation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Generation {
+    pub text: String,
+    pub stop_reason: StopReason,
+    /// Tokens in the full prompt.
+    pub prompt_tokens: usize,
+    /// Prompt tokens actually evaluated: fewer than `prompt_tokens` when the
+    /// start of the prompt was still in the KV cache from the last request.
+    pub evaluated_prompt_tokens: usize,
+    pub generated_tokens: usize,
+    /// Seconds from the request to the first generated piece.
+    pub ttft_s: f64,
+    pub total_s: f64,
+}
+
+/// What an engine knows about the loaded model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelInfo {
+    pub path: String,
+    pub name: String,
+    pub architecture: String,
+    pub parameters: u64,
+    pub size_bytes: u64,
+    pub layers: u32,
+    /// Context length the model was trained with.
+    pub trained_context: u32,
+    /// Context window of the running engine.
+    pub context: u32,
+    pub has_chat_template: bool,
+}
+
+/// Shared flag that stops a request at the next check (every token, and
+/// between prompt chunks). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A language model that can count tokens and generate text.
+///
+/// Engines are not `Send`: one worker thread owns each (see [`Worker`]).
+pub trait Engine {
+    fn info(&self) -> &ModelInfo;
+
+    /// Tokens `text` takes with this model's tokenizer (no special tokens).
+    fn count_tokens(&self, text: &str) -> Result<usize>;
+
+    /// Tokens the whole prompt takes once formatted.
+    fn prompt_tokens(&self, prompt: &Prompt) -> Result<usize>;
+
+    /// Generates a continuation. `on_piece` receives the text as it is
+    /// produced, in pieces that never split a UTF-8 character; the pieces
+    /// concatenate to `Generation::text`.
+    fn generate(
+        &mut self,
+        request: &GenerateRequest,
+        cancel: &CancelToken,
+        on_piece: &mut dyn FnMut(&str),
+    ) -> Result<Generation>;
+}
+
+/// The format used for models without a chat template (base models): plain
+/// labelled turns that any pretrained model continues sensibly, ending with
+/// the assistant's label. Generation should stop at `"\nUser:"`.
+pub fn fallback_chat_format(messages: &[ChatMessage]) -> String {
+    let mut out = String::new();
+    for m in messages {
+        let label = match m.role {
+            Role::System => "",
+            Role::User => "User: ",
+            Role::Assistant => "Assistant: ",
+        };
+        out.push_str(label);
+        out.push_str(m.content.trim());
+        out.push_str("\n\n");
+    }
+    out.push_str("Assistant:");
+    out
+}
+
+/// Stop strings every chat generation with the fallback format needs.
+pub const FALLBACK_CHAT_STOPS: &[&str] = &["\nUser:", "\n\nUser"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_format_labels_turns_and_ends_with_assistant() {
+        let text = fallback_chat_format(&[
+            ChatMessage::system("Be brief."),
+            ChatMessage::user(" Hi "),
+        ]);
+        assert_eq!(text, "Be brief.\n\nUser: Hi\n\nAssistant:");
+    }
+
+    #[test]
+    fn cancel_token_is_shared_between_clones() {
+        let a = CancelToken::new();
+        let b = a.clone();
+        assert!(!b.is_cancelled());
+        a.cancel();
+        assert!(b.is_cancelled());
+    }
+}

@@ -1,0 +1,262 @@
+//! The one inference worker: a thread that owns the engine.
+//!
+//! llama.cpp wants one backend per process and its contexts are not `Sync`,
+//! so the engine is built on this thread and never leaves it. Work arrives as
+//! jobs with a [`Priority`]; the highest waiting priority runs next (a hotkey
+//! rephrase goes ahead of queued chat turns), first come first served within
+//! a priority. Every job gets a [`CancelToken`], cancellable while it waits
+//! or while it runs.
+
+use super::CancelToken;
+use crate::error::{Error, Result};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+/// Order in which waiting jobs run: `Interactive` first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    Background = 0,
+    Normal = 1,
+    /// The user is waiting with nothing else to look at (the hotkey).
+    Interactive = 2,
+}
+
+type Job<E> = Box<dyn FnOnce(&mut E) + Send>;
+
+struct Queued<E> {
+    priority: Priority,
+    seq: u64,
+    job: Job<E>,
+}
+
+impl<E> PartialEq for Queued<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl<E> Eq for Queued<E> {}
+impl<E> PartialOrd for Queued<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Queued<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Higher priority first; within a priority, lower seq (older) first.
+        self.priority
+            .cmp(&other.priority)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+struct Queue<E> {
+    heap: BinaryHeap<Queued<E>>,
+    next_seq: u64,
+    closed: bool,
+}
+
+struct Shared<E> {
+    queue: Mutex<Queue<E>>,
+    ready: Condvar,
+}
+
+/// Handle to the worker thread. Dropping it finishes queued jobs and joins.
+pub struct Worker<E> {
+    shared: Arc<Shared<E>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A submitted job: wait for its result or cancel it.
+#[derive(Debug)]
+pub struct Ticket<R> {
+    cancel: CancelToken,
+    result: mpsc::Receiver<R>,
+}
+
+impl<R> Ticket<R> {
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+    /// Blocks until the job has run. Fails only if the worker died.
+    pub fn wait(self) -> Result<R> {
+        self.result
+            .recv()
+            .map_err(|_| Error::Inference("the inference worker stopped".into()))
+    }
+}
+
+impl<E: 'static> Worker<E> {
+    /// Starts the worker thread and builds the engine on it with `make`.
+    /// Returns once the engine is ready, or with the error that stopped it.
+    pub fn spawn<F>(make: F) -> Result<Self>
+    where
+        F: FnOnce() -> Result<E> + Send + 'static,
+    {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                heap: BinaryHeap::new(),
+                next_seq: 0,
+                closed: false,
+            }),
+            ready: Condvar::new(),
+        });
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<()>>();
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("pith-inference".into())
+            .spawn(move || {
+                let mut engine = match make() {
+                    Ok(engine) => {
+                        let _ = ready_tx.send(Ok(()));
+                        engine
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                while let Some(job) = next_job(&thread_shared) {
+                    job(&mut engine);
+                }
+            })
+            .map_err(|e| Error::io("could not start the inference thread", e))?;
+        let outcome = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err(Error::Inference("the engine panicked while loading".into())));
+        let worker = Worker {
+            shared,
+            thread: Some(thread),
+        };
+        outcome.map(|()| worker)
+    }
+
+    /// Queues `job`; it runs on the worker thread with the engine and the
+    /// ticket's cancel token.
+    pub fn submit<R, F>(&self, priority: Priority, job: F) -> Ticket<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut E, &CancelToken) -> R + Send + 'static,
+    {
+        let cancel = CancelToken::new();
+        let (tx, rx) = mpsc::channel();
+        let job_cancel = cancel.clone();
+        let boxed: Job<E> = Box::new(move |engine: &mut E| {
+            let _ = tx.send(job(engine, &job_cancel));
+        });
+        let mut q = self
+            .shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let seq = q.next_seq;
+        q.next_seq += 1;
+        q.heap.push(Queued {
+            priority,
+            seq,
+            job: boxed,
+        });
+        drop(q);
+        self.shared.ready.notify_one();
+        Ticket { cancel, result: rx }
+    }
+
+    /// Runs `job` and waits for it: the blocking form of [`Worker::submit`].
+    pub fn run<R, F>(&self, priority: Priority, job: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut E, &CancelToken) -> R + Send + 'static,
+    {
+        self.submit(priority, job).wait()
+    }
+}
+
+fn next_job<E>(shared: &Shared<E>) -> Option<Job<E>> {
+    let mut q = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        if let Some(item) = q.heap.pop() {
+            return Some(item.job);
+        }
+        if q.closed {
+            return None;
+        }
+        q = shared
+            .ready
+            .wait(q)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+impl<E> Drop for Worker<E> {
+    fn drop(&mut self) {
+        self.shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
+        self.shared.ready.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+
+    #[test]
+    fn a_failing_engine_factory_reports_its_error() {
+        let err = Worker::<()>::spawn(|| Err(Error::EmptyInput)).err();
+        assert!(matches!(err, Some(Error::EmptyInput)));
+    }
+
+    #[test]
+    fn waiting_jobs_run_by_priority_then_arrival() {
+        let worker = Worker::spawn(|| Ok(Vec::<&'static str>::new())).expect("spawns");
+        // Hold the worker busy until every job is queued.
+        let (release_tx, release_rx) = channel::<()>();
+        let gate = worker.submit(Priority::Normal, move |_, _| {
+            let _ = release_rx.recv();
+        });
+        let order = [
+            (Priority::Background, "background"),
+            (Priority::Normal, "chat-1"),
+            (Priority::Interactive, "hotkey"),
+            (Priority::Normal, "chat-2"),
+        ];
+        let tickets: Vec<_> = order
+            .iter()
+            .map(|&(p, name)| worker.submit(p, move |log: &mut Vec<_>, _| log.push(name)))
+            .collect();
+        release_tx.send(()).expect("gate open");
+        gate.wait().expect("gate ran");
+        for t in tickets {
+            t.wait().expect("job ran");
+        }
+        let log = worker.run(Priority::Normal, |log, _| log.clone()).expect("runs");
+        assert_eq!(log, ["hotkey", "chat-1", "chat-2", "background"]);
+    }
+
+    #[test]
+    fn a_job_cancelled_while_waiting_sees_its_token_cancelled() {
+        let worker = Worker::spawn(|| Ok(())).expect("spawns");
+        let (release_tx, release_rx) = channel::<()>();
+        let gate = worker.submit(Priority::Normal, move |_, _| {
+            let _ = release_rx.recv();
+        });
+        let queued = worker.submit(Priority::Normal, |_, cancel| cancel.is_cancelled());
+        queued.cancel();
+        release_tx.send(()).expect("gate open");
+        gate.wait().expect("gate ran");
+        assert!(queued.wait().expect("ran"));
+        let fresh = worker.run(Priority::Normal, |_, cancel| cancel.is_cancelled());
+        assert!(!fresh.expect("ran"), "a new job gets a fresh token");
+    }
+}

@@ -1,0 +1,18 @@
+//! Pith's core: every decision, no llama.cpp and no Tauri.
+//!
+//! - [`engine`]: the `Engine` trait, requests, streaming helpers, the
+//!   inference worker, and the scripted fake for tests;
+//! - [`tasks`]: rephrase, summarize and chat, with their prompts, output
+//!   cleaning and result checks;
+//! - [`models`]: finding model files and checking GGUF headers;
+//! - [`hardware`]: what the machine offers;
+//! - [`error`]: one error type with codes the UI branches on.
+
+pub mod engine;
+pub mod error;
+pub mod hardware;
+pub mod models;
+pub mod paths;
+pub mod tasks;
+
+pub use error::{Error, ErrorCode, Result};

@@ -1,0 +1,430 @@
+//! Rephrase: six modes, prompts built for small models, checked results.
+//!
+//! Measured on SmolLM2-135M: with only a system instruction the model answers
+//! most tone rewrites as if they were chat messages. Worked examples fix that,
+//! and a completion-style few-shot prompt ("Text: ..." then the mode's label,
+//! stopping at the blank line) does best, so it is tried first. The model's
+//! chat template with the same examples as earlier turns is the second try,
+//! and a sampled (not greedy) completion the third. Every result goes through
+//! [`check_rephrase`]; if none passes, the caller gets
+//! [`Error::ResultRejected`] with the reason, never a bad rewrite.
+
+use super::check::{check_rephrase, Rejection};
+use super::clean::clean_output;
+use super::{budget_for, validate_text};
+use crate::engine::{CancelToken, ChatMessage, Engine, GenerateRequest, Generation, Prompt, Sampling};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RephraseMode {
+    Proofread,
+    Rewrite,
+    Friendly,
+    Professional,
+    Concise,
+    Bullets,
+}
+
+impl RephraseMode {
+    pub const ALL: [RephraseMode; 6] = [
+        RephraseMode::Proofread,
+        RephraseMode::Rewrite,
+        RephraseMode::Friendly,
+        RephraseMode::Professional,
+        RephraseMode::Concise,
+        RephraseMode::Bullets,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RephraseMode::Proofread => "proofread",
+            RephraseMode::Rewrite => "rewrite",
+            RephraseMode::Friendly => "friendly",
+            RephraseMode::Professional => "professional",
+            RephraseMode::Concise => "concise",
+            RephraseMode::Bullets => "bullets",
+        }
+    }
+
+    fn instruction(self) -> &'static str {
+        match self {
+            RephraseMode::Proofread => {
+                "Fix the spelling and grammar mistakes in the text. Change nothing else. If there are no mistakes, copy the text unchanged."
+            }
+            RephraseMode::Rewrite => "Rewrite the text in different words. Keep the same meaning and facts.",
+            RephraseMode::Friendly => "Rewrite the text in a warm, friendly tone. Keep the same meaning and facts.",
+            RephraseMode::Professional => {
+                "Rewrite the text in a polite, professional tone. Keep the same meaning and facts."
+            }
+            RephraseMode::Concise => "Rewrite the text shorter. Keep the key facts.",
+            RephraseMode::Bullets => "List the points of the text as short bullet points.",
+        }
+    }
+
+    /// The label that introduces the answer in the completion prompt.
+    fn label(self) -> &'static str {
+        match self {
+            RephraseMode::Proofread => "Corrected",
+            RephraseMode::Rewrite => "Rewritten",
+            RephraseMode::Friendly => "Friendly",
+            RephraseMode::Professional => "Professional",
+            RephraseMode::Concise => "Concise",
+            RephraseMode::Bullets => "Bullet points",
+        }
+    }
+
+    fn examples(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            RephraseMode::Proofread => &[
+                (
+                    "i has went to the store yesterday and buyed some apple.",
+                    "I went to the store yesterday and bought some apples.",
+                ),
+                ("The meeting is on Monday at 10 am.", "The meeting is on Monday at 10 am."),
+                (
+                    "Their going to anounce the results tomorow.",
+                    "They're going to announce the results tomorrow.",
+                ),
+            ],
+            RephraseMode::Rewrite => &[
+                (
+                    "The weather was bad so we stayed inside all day.",
+                    "Because the weather was poor, we spent the whole day indoors.",
+                ),
+                (
+                    "Please send me the report before Friday.",
+                    "Kindly get the report to me ahead of Friday.",
+                ),
+            ],
+            RephraseMode::Friendly => &[
+                (
+                    "Send me the files today.",
+                    "Hi! Could you send me the files today? Thanks a lot!",
+                ),
+                (
+                    "Your order has shipped.",
+                    "Great news: your order has shipped and is on its way!",
+                ),
+            ],
+            RephraseMode::Professional => &[
+                (
+                    "hey, the numbers are wrong, fix them asap",
+                    "Hello, the numbers appear to be wrong. Could you please fix them as soon as possible?",
+                ),
+                (
+                    "can't make it to the call, sorry",
+                    "Unfortunately, I cannot make it to the call. My apologies.",
+                ),
+            ],
+            RephraseMode::Concise => &[
+                (
+                    "I wanted to let you know that I will not be able to attend the meeting tomorrow because I have a doctor's appointment.",
+                    "I can't attend tomorrow's meeting due to a doctor's appointment.",
+                ),
+                (
+                    "In my opinion, I think that we should probably consider moving the deadline to next week if that is at all possible.",
+                    "We should move the deadline to next week if possible.",
+                ),
+            ],
+            RephraseMode::Bullets => &[
+                (
+                    "We need milk, eggs and bread. Also call the plumber about the sink, and pay the electricity bill before Friday.",
+                    "- Buy milk, eggs and bread\n- Call the plumber about the sink\n- Pay the electricity bill before Friday",
+                ),
+                (
+                    "The new laptop is lighter, its battery lasts ten hours, and it costs less than the old model.",
+                    "- Lighter than the old model\n- Battery lasts ten hours\n- Costs less than the old model",
+                ),
+            ],
+        }
+    }
+}
+
+impl FromStr for RephraseMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim().to_lowercase();
+        let alias = match s.as_str() {
+            "bullet-points" | "bullet_points" | "bullet" | "list" => "bullets",
+            "shorten" | "short" => "concise",
+            "formal" => "professional",
+            "casual" => "friendly",
+            other => other,
+        };
+        RephraseMode::ALL
+            .into_iter()
+            .find(|m| m.name() == alias)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "unknown rephrase mode '{s}'; choose one of: proofread, rewrite, friendly, professional, concise, bullets"
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for RephraseMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How one attempt asks the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Few-shot completion prompt, greedy.
+    Completion,
+    /// The same examples as chat turns through the model's template, greedy.
+    ChatFewShot,
+    /// The completion prompt again, sampled.
+    CompletionSampled,
+}
+
+pub const STRATEGIES: [Strategy; 3] = [
+    Strategy::Completion,
+    Strategy::ChatFewShot,
+    Strategy::CompletionSampled,
+];
+
+/// The fixed part of a mode's completion prompt: everything before the
+/// user's text. It is the same for every request, so an engine can keep it
+/// evaluated in its cache.
+pub fn completion_prefix(mode: RephraseMode) -> String {
+    let mut p = format!("{}\n\n", mode.instruction());
+    for (input, output) in mode.examples() {
+        p.push_str(&format!("Text: {input}\n{}:{}\n\n", mode.label(), answer_sep(mode, output)));
+    }
+    p.push_str("Text: ");
+    p
+}
+
+fn answer_sep(mode: RephraseMode, output: &str) -> String {
+    if mode == RephraseMode::Bullets {
+        format!("\n{output}")
+    } else {
+        format!(" {output}")
+    }
+}
+
+/// One line of input text as it goes into a prompt.
+fn one_paragraph(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn build_request(text: &str, mode: RephraseMode, strategy: Strategy, max_tokens: usize) -> GenerateRequest {
+    let text = one_paragraph(text);
+    let stops = ["\n\n", "\nText:", "Text:"];
+    match strategy {
+        Strategy::Completion | Strategy::CompletionSampled => {
+            let mut prompt = completion_prefix(mode);
+            prompt.push_str(&text);
+            prompt.push_str(&format!("\n{}:", mode.label()));
+            if mode == RephraseMode::Bullets {
+                prompt.push('\n');
+            }
+            let sampling = if strategy == Strategy::CompletionSampled {
+                Sampling {
+                    temperature: 0.6,
+                    ..Sampling::default()
+                }
+            } else {
+                Sampling::greedy()
+            };
+            GenerateRequest::new(Prompt::Raw(prompt), max_tokens)
+                .with_sampling(sampling)
+                .with_stop(stops)
+        }
+        Strategy::ChatFewShot => {
+            let mut messages = vec![ChatMessage::system(format!(
+                "You rewrite text. You never answer or reply to it. {}",
+                mode.instruction()
+            ))];
+            for (input, output) in mode.examples() {
+                messages.push(ChatMessage::user(format!("Text: {input}")));
+                messages.push(ChatMessage::assistant(*output));
+            }
+            messages.push(ChatMessage::user(format!("Text: {text}")));
+            // Bullet lists contain single newlines, never blank lines.
+            GenerateRequest::new(Prompt::Chat(messages), max_tokens).with_stop(["\n\n", "Text:"])
+        }
+    }
+}
+
+/// A rewrite that passed the check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rephrased {
+    pub text: String,
+    pub mode: RephraseMode,
+    /// True when proofreading found nothing to fix.
+    pub unchanged: bool,
+    /// 1 when the first attempt passed.
+    pub attempts: usize,
+    #[serde(skip)]
+    pub generation: Generation,
+}
+
+/// Rewrites `text` in `mode`. `on_attempt` is told when an attempt starts
+/// (1-based) and `on_piece` receives each attempt's raw stream.
+pub fn rephrase(
+    engine: &mut dyn Engine,
+    text: &str,
+    mode: RephraseMode,
+    cancel: &CancelToken,
+    on_piece: &mut dyn FnMut(usize, &str),
+) -> Result<Rephrased> {
+    let text = validate_text(text)?;
+    let input_tokens = engine.count_tokens(&text)?;
+    // Room for a rewrite somewhat longer than the input (friendly tone adds words).
+    let max_tokens = input_tokens * 2 + 48;
+    budget_for(engine, &build_request(&text, mode, Strategy::Completion, max_tokens))?;
+
+    let mut last: Option<Rejection> = None;
+    for (i, strategy) in STRATEGIES.into_iter().enumerate() {
+        let attempt = i + 1;
+        let request = build_request(&text, mode, strategy, max_tokens);
+        let generation = engine.generate(&request, cancel, &mut |piece| on_piece(attempt, piece))?;
+        let cleaned = clean_output(&generation.text);
+        match check_rephrase(&text, &cleaned, mode) {
+            Ok(()) => {
+                let unchanged = super::check::words(&cleaned) == super::check::words(&text);
+                return Ok(Rephrased {
+                    text: cleaned,
+                    mode,
+                    unchanged,
+                    attempts: attempt,
+                    generation,
+                });
+            }
+            Err(why) => last = Some(why),
+        }
+    }
+    let reason = last.map_or_else(|| "no attempt was made".to_string(), |r| r.to_string());
+    Err(Error::ResultRejected {
+        reason: format!("after {} attempts, {reason}", STRATEGIES.len()),
+        suggestion: format!(
+            "The {mode} mode may be beyond {}; try another mode or a larger model (for example Qwen2.5 1.5B Instruct).",
+            engine.info().name
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ScriptedEngine;
+
+    fn run(engine: &mut ScriptedEngine, text: &str, mode: RephraseMode) -> Result<Rephrased> {
+        rephrase(engine, text, mode, &CancelToken::new(), &mut |_, _| {})
+    }
+
+    #[test]
+    fn every_mode_builds_a_completion_prompt_with_examples_and_the_text_last() {
+        for mode in RephraseMode::ALL {
+            let req = build_request("teh cat sat", mode, Strategy::Completion, 64);
+            let Prompt::Raw(p) = &req.prompt else {
+                panic!("completion prompt expected");
+            };
+            assert!(p.starts_with(mode.instruction()), "{mode}");
+            assert_eq!(p.matches("Text: ").count(), mode.examples().len() + 1, "{mode}");
+            assert!(p.contains("Text: teh cat sat\n"), "{mode}");
+            assert!(p.trim_end().ends_with(&format!("{}:", mode.label())), "{mode}");
+            assert!(req.stop.contains(&"\n\n".to_string()));
+            assert_eq!(req.sampling.temperature, 0.0);
+        }
+    }
+
+    #[test]
+    fn the_completion_prompt_starts_with_the_fixed_prefix() {
+        for mode in RephraseMode::ALL {
+            let Prompt::Raw(p) = build_request("hello there", mode, Strategy::Completion, 8).prompt else {
+                panic!("completion prompt expected");
+            };
+            assert!(p.starts_with(&completion_prefix(mode)));
+        }
+    }
+
+    #[test]
+    fn chat_strategy_puts_examples_in_earlier_turns() {
+        let req = build_request("the text", RephraseMode::Friendly, Strategy::ChatFewShot, 64);
+        let Prompt::Chat(m) = &req.prompt else {
+            panic!("chat prompt expected");
+        };
+        assert_eq!(m.len(), 1 + 2 * RephraseMode::Friendly.examples().len() + 1);
+        assert_eq!(m.last().map(|x| x.content.as_str()), Some("Text: the text"));
+    }
+
+    #[test]
+    fn multi_line_input_goes_in_as_one_paragraph() {
+        let Prompt::Raw(p) = build_request("one\n\ntwo", RephraseMode::Rewrite, Strategy::Completion, 8).prompt else {
+            panic!("completion prompt expected");
+        };
+        assert!(p.contains("Text: one two\n"));
+    }
+
+    #[test]
+    fn first_passing_attempt_is_returned_clean() {
+        let mut e = ScriptedEngine::new(4096).reply(" Sure! Here is the text:\nI went to the store.");
+        let r = run(&mut e, "i goed to the store.", RephraseMode::Proofread).expect("passes");
+        assert_eq!(r.text, "I went to the store.");
+        assert_eq!(r.attempts, 1);
+        assert!(!r.unchanged);
+    }
+
+    #[test]
+    fn an_answer_instead_of_a_rewrite_is_retried_with_another_prompt() {
+        let mut e = ScriptedEngine::new(4096)
+            .reply("I'm sorry, I will send the invoice!")
+            .reply("Hi! Could you send the invoice by Friday? Thanks!");
+        let r = run(&mut e, "Send the invoice by Friday.", RephraseMode::Friendly).expect("second passes");
+        assert_eq!(r.attempts, 2);
+        assert!(matches!(e.requests[1].prompt, Prompt::Chat(_)));
+    }
+
+    #[test]
+    fn when_every_attempt_fails_the_error_says_why_and_suggests_a_larger_model() {
+        let mut e = ScriptedEngine::new(4096)
+            .reply("I'm sorry about that.")
+            .reply("I'm sorry about that.")
+            .reply("I'm sorry about that.");
+        let err = run(&mut e, "Send the invoice by Friday.", RephraseMode::Friendly).expect_err("rejected");
+        assert_eq!(err.code(), crate::error::ErrorCode::ResultRejected);
+        let msg = err.to_string();
+        assert!(msg.contains("answered the text instead of rewriting it"), "{msg}");
+        assert!(msg.contains("larger model"), "{msg}");
+        assert_eq!(e.requests.len(), 3);
+    }
+
+    #[test]
+    fn unchanged_proofread_is_reported() {
+        let mut e = ScriptedEngine::new(4096).reply(" The report is ready.");
+        let r = run(&mut e, "The report is ready.", RephraseMode::Proofread).expect("passes");
+        assert!(r.unchanged);
+    }
+
+    #[test]
+    fn empty_input_is_refused_before_the_model_runs() {
+        let mut e = ScriptedEngine::new(4096);
+        let err = run(&mut e, "  \n ", RephraseMode::Rewrite).expect_err("empty");
+        assert_eq!(err.code(), crate::error::ErrorCode::EmptyInput);
+        assert!(e.requests.is_empty());
+    }
+
+    #[test]
+    fn input_longer_than_the_window_is_refused_with_the_numbers() {
+        let mut e = ScriptedEngine::new(64);
+        let long = "word ".repeat(100);
+        let err = run(&mut e, &long, RephraseMode::Rewrite).expect_err("too long");
+        assert!(matches!(err, Error::ContextTooLong { context_tokens: 64, .. }), "{err:?}");
+        assert!(e.requests.is_empty());
+    }
+
+    #[test]
+    fn modes_parse_from_names_and_aliases() {
+        assert_eq!("bullet-points".parse::<RephraseMode>().ok(), Some(RephraseMode::Bullets));
+        assert_eq!("Formal".parse::<RephraseMode>().ok(), Some(RephraseMode::Professional));
+        let err = "poetic".parse::<RephraseMode>().expect_err("unknown");
+        assert!(err.to_string().contains("choose one of"));
+    }
+}
