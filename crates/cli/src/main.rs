@@ -1,1 +1,138 @@
-fn main() {}
+//! `pith`: the command line over Pith's core.
+//!
+//! Standard output carries only results; progress and diagnostics go to
+//! standard error. Exit status: 0 success, 1 error, 2 bad usage, 3 the model's
+//! result failed Pith's check (the reason is on standard error).
+
+mod bench;
+mod chat;
+mod jobs;
+
+use clap::{Parser, Subcommand};
+use pith_core::tasks::rephrase::RephraseMode;
+use pith_core::tasks::summarize::SummaryLength;
+use pith_core::{Error, ErrorCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "pith",
+    version,
+    about = "Private writing help from small local language models",
+    long_about = "Pith runs small language models on this computer, with no network.\n\n\
+                  With no --model, the default model (SmolLM2-135M-Instruct) is looked up in \
+                  $PITH_MODELS_DIR, the checkout's models/ folder, then the user data folder."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ModelArgs {
+    /// A .gguf model file to use instead of the default model.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// CPU threads (default: the physical cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rewrite text: proofread, rewrite, friendly, professional, concise, bullets.
+    ///
+    /// The result is checked before it is printed; if the model cannot produce a
+    /// real rewrite, pith says why and exits with status 3.
+    Rephrase {
+        /// proofread | rewrite | friendly | professional | concise | bullets
+        #[arg(long, short, default_value = "proofread")]
+        mode: RephraseMode,
+        /// The text; `-` or nothing reads standard input.
+        text: Option<String>,
+        /// Print one JSON object instead of the text.
+        #[arg(long)]
+        json: bool,
+        /// Show each attempt's raw model output on standard error.
+        #[arg(long, short)]
+        verbose: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Summarize a text or Markdown file (`-` reads standard input).
+    Summarize {
+        file: PathBuf,
+        /// short | medium | bullets
+        #[arg(long, short, default_value = "short")]
+        length: SummaryLength,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Chat. Interactive on a terminal; otherwise each input line is one turn
+    /// and each reply is printed followed by a blank line.
+    Chat {
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Measure load time, prompt and generation speed, first-token latency and
+    /// memory; prints one JSON object.
+    Bench {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Rephrase {
+            mode,
+            text,
+            json,
+            verbose,
+            model,
+        } => jobs::rephrase(&model, mode, text, json, verbose),
+        Command::Summarize { file, length, json, model } => jobs::summarize(&model, &file, length, json),
+        Command::Chat { model } => chat::run(&model),
+        Command::Bench { json: _, model } => bench::run(&model),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+/// A command's failure: the error and whether to print it as JSON.
+pub struct Failure {
+    pub error: Error,
+    pub json: bool,
+}
+
+impl Failure {
+    fn report(self) -> ExitCode {
+        eprintln!("pith: {}", self.error);
+        if self.json {
+            let payload = serde_json::json!({ "error": self.error.to_payload() });
+            println!("{payload}");
+        }
+        match self.error.code() {
+            ErrorCode::ResultRejected => ExitCode::from(3),
+            _ => ExitCode::FAILURE,
+        }
+    }
+}
+
+pub trait OrFail<T> {
+    fn or_fail(self, json: bool) -> Result<T, Failure>;
+}
+
+impl<T> OrFail<T> for Result<T, Error> {
+    fn or_fail(self, json: bool) -> Result<T, Failure> {
+        self.map_err(|error| Failure { error, json })
+    }
+}

@@ -14,7 +14,7 @@ mod scripted;
 
 #[cfg(any(test, feature = "test-support"))]
 pub use scripted::{ScriptStep, ScriptedEngine};
-pub use stream::{is_looping, StopMatcher, Utf8Assembler};
+pub use stream::{is_looping, StopMatcher, StopScan, Utf8Assembler};
 pub use worker::{Priority, Ticket, Worker};
 
 use crate::error::Result;
@@ -249,7 +249,7 @@ pub fn fallback_chat_format(messages: &[ChatMessage]) -> String {
 }
 
 /// Stop strings every chat generation with the fallback format needs.
-pub const FALLBACK_CHAT_STOPS: &[&str] = &["\nUser:", "\n\nUser"];
+pub const FALLBACK_CHAT_STOPS: &[&str] = &["\nUser:", "\n\nUser", "\nAssistant:", "\n\nAssistant"];
 
 #[cfg(test)]
 mod tests {

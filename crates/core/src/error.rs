@@ -59,6 +59,9 @@ pub enum Error {
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
+    #[error("unsupported document: {0}")]
+    UnsupportedDocument(String),
+
     #[error("the model's result was rejected: {reason}. {suggestion}")]
     ResultRejected { reason: String, suggestion: String },
 
@@ -85,6 +88,7 @@ impl Error {
             Error::ContextTooLong { .. } => ErrorCode::ContextTooLong,
             Error::EmptyInput => ErrorCode::EmptyInput,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::UnsupportedDocument(_) => ErrorCode::UnsupportedDocument,
             Error::ResultRejected { .. } => ErrorCode::ResultRejected,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Inference(_) => ErrorCode::Inference,

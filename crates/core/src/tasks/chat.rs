@@ -1,12 +1,14 @@
 //! Chat: a conversation turn with a system prompt, within the window.
 
 use super::budget_for;
-use super::clean::cut_repetition;
+use super::clean::{clean_chat, StreamCleaner};
 use crate::engine::{CancelToken, ChatMessage, Engine, GenerateRequest, Generation, Prompt, Role, Sampling};
 use crate::error::{Error, Result};
 
-pub const SYSTEM_PROMPT: &str =
-    "You are Pith, a helpful assistant that runs privately on this computer. Answer clearly and briefly.";
+/// Tried on SmolLM2-135M: starting with "You are Pith," made its first-token
+/// distribution so flat that even temperature 0.3 often opened in French.
+pub const SYSTEM_PROMPT: &str = "You are a helpful assistant named Pith. You run privately on the user's computer. \
+                                 Answer clearly and briefly.";
 
 pub const DEFAULT_MAX_TOKENS: usize = 512;
 
@@ -16,10 +18,10 @@ pub fn build_request(history: &[ChatMessage], max_tokens: usize) -> GenerateRequ
         messages.push(ChatMessage::system(SYSTEM_PROMPT));
     }
     messages.extend(history.iter().cloned());
-    GenerateRequest::new(Prompt::Chat(messages), max_tokens).with_sampling(Sampling {
-        temperature: 0.3,
-        ..Sampling::default()
-    })
+    // Greedy by default: small models wander off at any temperature, and the
+    // repetition penalty plus the loop cut keep greedy output from looping.
+    // "Regenerate" passes its own sampling.
+    GenerateRequest::new(Prompt::Chat(messages), max_tokens).with_sampling(Sampling::greedy())
 }
 
 /// Answers the last user message of `history`.
@@ -40,8 +42,18 @@ pub fn chat(
         request.sampling = s;
     }
     budget_for(engine, &request)?;
-    let mut generation = engine.generate(&request, cancel, on_piece)?;
-    generation.text = cut_repetition(generation.text.trim());
+    let mut cleaner = StreamCleaner::new(clean_chat);
+    let mut generation = engine.generate(&request, cancel, &mut |piece| {
+        let shown = cleaner.push(piece);
+        if !shown.is_empty() {
+            on_piece(&shown);
+        }
+    })?;
+    let rest = cleaner.finish();
+    if !rest.is_empty() {
+        on_piece(&rest);
+    }
+    generation.text = cleaner.emitted().to_string();
     Ok(generation)
 }
 

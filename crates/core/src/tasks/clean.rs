@@ -156,6 +156,93 @@ fn sentence_spans(text: &str) -> Vec<(usize, &str)> {
     spans
 }
 
+/// Applies a cleaning function to a stream: text is released at sentence
+/// and line boundaries, once cleaning can no longer change it, so the
+/// streamed pieces add up to the cleaned result.
+pub struct StreamCleaner {
+    clean: fn(&str) -> String,
+    raw: String,
+    emitted: String,
+}
+
+impl StreamCleaner {
+    pub fn new(clean: fn(&str) -> String) -> Self {
+        Self {
+            clean,
+            raw: String::new(),
+            emitted: String::new(),
+        }
+    }
+
+    /// Adds raw text; returns the cleaned text that is now safe to show.
+    pub fn push(&mut self, piece: &str) -> String {
+        self.raw.push_str(piece);
+        // A leading quote may be a wrapping quote: wait for the end.
+        let text = self.raw.trim_start();
+        if text.starts_with(['"', '“', '\'', '«', '`']) {
+            return String::new();
+        }
+        // A first line that may be a preamble is only cleaned as a whole,
+        // together with what follows it.
+        let first_line_end = if self.emitted.is_empty() && may_open_with_preamble(text) {
+            match self.raw.find('\n') {
+                Some(i) => i + 1,
+                None => return String::new(),
+            }
+        } else {
+            0
+        };
+        let cut = sentence_spans(&self.raw)
+            .into_iter()
+            .map(|(start, unit)| start + unit.len())
+            .filter(|&end| end < self.raw.len() || self.raw.ends_with(['\n', '.', '!', '?']))
+            .nth_back(1) // the last complete unit may still be a repeat being written
+            .unwrap_or(0);
+        if cut <= first_line_end {
+            return String::new();
+        }
+        let cleaned = (self.clean)(&self.raw[..cut]);
+        self.advance(cleaned)
+    }
+
+    /// The rest, once generation has ended.
+    pub fn finish(&mut self) -> String {
+        let cleaned = (self.clean)(&self.raw);
+        self.advance(cleaned)
+    }
+
+    /// Everything released so far.
+    pub fn emitted(&self) -> &str {
+        &self.emitted
+    }
+
+    fn advance(&mut self, cleaned: String) -> String {
+        match cleaned.strip_prefix(self.emitted.as_str()) {
+            Some(delta) if !delta.is_empty() => {
+                let delta = delta.to_string();
+                self.emitted = cleaned;
+                delta
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+/// True when `start` begins (or could still grow into) a preamble opener or
+/// an echoed label.
+fn may_open_with_preamble(start: &str) -> bool {
+    let lower = start.to_lowercase();
+    PREAMBLE_OPENERS
+        .iter()
+        .chain(ECHOED_LABELS)
+        .any(|o| lower.starts_with(o) || o.starts_with(lower.as_str()))
+}
+
+/// Cleaning for chat replies: trim and cut loops, keep the rest as said.
+pub fn clean_chat(raw: &str) -> String {
+    cut_repetition(raw.trim()).trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +270,30 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(clean_output(raw), want, "cleaning {raw:?}");
         }
+    }
+
+    #[test]
+    fn streamed_cleaning_adds_up_to_the_cleaned_text() {
+        let raw = "Sure! Here is a summary:\nThe plan has three steps. First we test it. Then we ship it. Then we ship it.";
+        for size in [1, 3, 7, 50] {
+            let mut s = StreamCleaner::new(clean_output);
+            let mut out = String::new();
+            let chars: Vec<char> = raw.chars().collect();
+            for chunk in chars.chunks(size) {
+                out.push_str(&s.push(&chunk.iter().collect::<String>()));
+            }
+            out.push_str(&s.finish());
+            assert_eq!(out, clean_output(raw), "chunk size {size}");
+            assert!(!out.contains("Sure"));
+        }
+    }
+
+    #[test]
+    fn a_wrapping_quote_is_held_until_the_end() {
+        let mut s = StreamCleaner::new(clean_output);
+        assert_eq!(s.push("\"Hello there. "), "");
+        assert_eq!(s.push("Bye.\""), "");
+        assert_eq!(s.finish(), "Hello there. Bye.");
     }
 
     #[test]

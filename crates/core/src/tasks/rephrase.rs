@@ -280,7 +280,7 @@ pub fn rephrase(
     let max_tokens = input_tokens * 2 + 48;
     budget_for(engine, &build_request(&text, mode, Strategy::Completion, max_tokens))?;
 
-    let mut last: Option<Rejection> = None;
+    let mut reasons: Vec<Rejection> = Vec::new();
     for (i, strategy) in STRATEGIES.into_iter().enumerate() {
         let attempt = i + 1;
         let request = build_request(&text, mode, strategy, max_tokens);
@@ -297,12 +297,13 @@ pub fn rephrase(
                     generation,
                 });
             }
-            Err(why) => last = Some(why),
+            Err(why) if !reasons.contains(&why) => reasons.push(why),
+            Err(_) => {}
         }
     }
-    let reason = last.map_or_else(|| "no attempt was made".to_string(), |r| r.to_string());
+    let reason = reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
     Err(Error::ResultRejected {
-        reason: format!("after {} attempts, {reason}", STRATEGIES.len()),
+        reason: format!("{} attempts failed: {reason}", STRATEGIES.len()),
         suggestion: format!(
             "The {mode} mode may be beyond {}; try another mode or a larger model (for example Qwen2.5 1.5B Instruct).",
             engine.info().name

@@ -1,0 +1,111 @@
+//! Raw throughput, measured the way llama.cpp's `llama-bench` measures it, so
+//! the figures compare directly: prompt = one batch of N tokens, generation =
+//! N single-token decodes (no sampling), each after a warm-up run.
+
+use crate::engine::LlamaEngine;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::token::LlamaToken;
+use pith_core::{Error, Result};
+use std::time::Instant;
+
+impl LlamaEngine {
+    /// Deterministic token ids spread over the vocabulary.
+    fn bench_tokens(&self, n: usize) -> Vec<LlamaToken> {
+        let vocab = i64::from(self.loaded_vocab_size().max(2));
+        (0..n)
+            .map(|i| {
+                let id = (i as i64 * 7919 + 13) % (vocab - 1) + 1;
+                LlamaToken(i32::try_from(id).unwrap_or(1))
+            })
+            .collect()
+    }
+
+    fn decode_batch(&mut self, tokens: &[LlamaToken], start: usize, all_logits: bool) -> Result<()> {
+        let mut batch = LlamaBatch::new(tokens.len().max(1), 1);
+        for (i, &t) in tokens.iter().enumerate() {
+            let pos = i32::try_from(start + i).map_err(|e| Error::Inference(e.to_string()))?;
+            batch
+                .add(t, pos, &[0], all_logits || i + 1 == tokens.len())
+                .map_err(|e| Error::Inference(e.to_string()))?;
+        }
+        self.decode_raw(&mut batch)
+    }
+
+    /// Prompt-evaluation tokens per second for one batch of `n` (≤ 512) tokens.
+    pub fn bench_prompt(&mut self, n: usize, repetitions: usize) -> Result<f64> {
+        let tokens = self.bench_tokens(n);
+        self.clear_cache();
+        self.decode_batch(&tokens, 0, false)?; // warm-up
+        let mut total = 0.0;
+        for _ in 0..repetitions.max(1) {
+            self.clear_cache();
+            let t = Instant::now();
+            self.decode_batch(&tokens, 0, false)?;
+            total += t.elapsed().as_secs_f64();
+        }
+        self.clear_cache();
+        Ok((n * repetitions.max(1)) as f64 / total)
+    }
+
+    /// Generation tokens per second over `n` single-token decodes.
+    pub fn bench_generation(&mut self, n: usize, repetitions: usize) -> Result<f64> {
+        let tokens = self.bench_tokens(n);
+        self.clear_cache();
+        self.decode_batch(&tokens[..1], 0, true)?; // warm-up
+        let mut total = 0.0;
+        for _ in 0..repetitions.max(1) {
+            self.clear_cache();
+            let t = Instant::now();
+            for (i, tok) in tokens.iter().enumerate() {
+                self.decode_batch(std::slice::from_ref(tok), i, true)?;
+            }
+            total += t.elapsed().as_secs_f64();
+        }
+        self.clear_cache();
+        Ok((n * repetitions.max(1)) as f64 / total)
+    }
+}
+
+/// The CPU features llama.cpp was compiled with, as it reports them
+/// (e.g. `["AVX", "AVX2", "F16C", "FMA"]`).
+pub fn cpu_features() -> Vec<String> {
+    parse_system_info(&system_info())
+}
+
+#[allow(unsafe_code)]
+fn system_info() -> String {
+    // SAFETY: llama_print_system_info takes no arguments and returns a
+    // pointer to a static NUL-terminated string owned by llama.cpp.
+    unsafe {
+        let ptr = llama_cpp_sys_2::llama_print_system_info();
+        if ptr.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(ptr).to_string_lossy().into_owned()
+    }
+}
+
+/// Features marked `= 1` in llama.cpp's system-info line.
+fn parse_system_info(info: &str) -> Vec<String> {
+    let mut features: Vec<String> = info
+        .split('|')
+        .filter_map(|part| {
+            let (name, value) = part.split_once('=')?;
+            let name = name.rsplit(':').next().unwrap_or(name).trim();
+            (value.trim() == "1" && !name.is_empty()).then(|| name.to_string())
+        })
+        .collect();
+    features.dedup();
+    features
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_info_features_are_parsed() {
+        let line = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | F16C = 1 | FMA = 1 | OPENMP = 1 | REPACK = 1 |";
+        assert_eq!(parse_system_info(line), ["SSE3", "SSSE3", "AVX", "AVX2", "F16C", "FMA", "OPENMP", "REPACK"]);
+    }
+}
