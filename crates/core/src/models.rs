@@ -1,8 +1,10 @@
 //! Where model files are, and which one to use.
 //!
-//! Search order for a model: `PITH_MODELS_DIR`, the checkout's `models/`
-//! folder, then the user data folder's `models/`. The hardware-aware planner
-//! and downloader build on this.
+//! Where models are looked for: `PITH_MODELS_DIR` when it is set (it
+//! replaces the defaults, so tests and scripts control exactly what is
+//! seen); otherwise the checkout's `models/` folder, then the user data
+//! folder's `models/`. The hardware-aware planner and downloader build on
+//! this.
 
 pub mod gguf;
 
@@ -15,10 +17,10 @@ pub const DEFAULT_MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8
 
 /// The folders searched for models, in order, from the environment.
 pub fn search_dirs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
     if let Some(d) = std::env::var_os("PITH_MODELS_DIR") {
-        dirs.push(PathBuf::from(d));
+        return vec![PathBuf::from(d)];
     }
+    let mut dirs = Vec::new();
     // A checkout run with cargo: the repository's own models/ folder.
     let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
     if let Ok(d) = checkout.canonicalize() {

@@ -1,0 +1,181 @@
+//! The `pith` binary as a user or a script runs it: real model, real exit
+//! codes, standard output holding only results.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn pith(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pith"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pith starts");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin).expect("writes stdin");
+    drop(input);
+    child.wait_with_output().expect("pith finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const TEXT: &str = "i wanted to let you know that the delivery of the new office chairs has been moved to next tuesday because the supplier had problems with there trucks";
+
+#[test]
+fn help_lists_every_command() {
+    let o = pith(&["--help"], b"");
+    assert!(o.status.success());
+    for cmd in ["rephrase", "summarize", "chat", "bench"] {
+        assert!(stdout(&o).contains(cmd), "{cmd} in help");
+    }
+}
+
+#[test]
+fn rephrase_prints_only_the_result() {
+    let o = pith(&["rephrase", "--mode", "proofread", TEXT], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out:?}");
+    assert!(out.contains("Tuesday"), "{out:?}");
+}
+
+#[test]
+fn rephrase_reads_standard_input_and_speaks_json() {
+    let o = pith(&["rephrase", "--mode", "concise", "--json", "-"], TEXT.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(v["mode"], "concise");
+    assert!(v["text"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(v["generated_tokens"].as_u64().is_some_and(|n| n > 0));
+}
+
+#[test]
+fn a_refused_rewrite_exits_3_with_the_reason_on_stderr() {
+    let o = pith(&["rephrase", "--mode", "friendly", TEXT], b"");
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stdout(&o).is_empty(), "nothing is passed off as a rewrite");
+    assert!(stderr(&o).contains("rejected"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger model"), "{}", stderr(&o));
+}
+
+#[test]
+fn empty_input_is_a_clear_error() {
+    let o = pith(&["rephrase", "-"], b"   \n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("input is empty"), "{}", stderr(&o));
+    let o = pith(&["rephrase", "--json", ""], b"");
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json error");
+    assert_eq!(v["error"]["code"], "EMPTY_INPUT");
+}
+
+#[test]
+fn binary_garbage_on_stdin_is_refused_not_sent_to_the_model() {
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let o = pith(&["rephrase", "-"], &garbage);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("binary") || stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_missing_model_file_says_so() {
+    let o = pith(&["rephrase", "--model", "/nonexistent/model.gguf", "hello there"], b"");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no model file at /nonexistent/model.gguf"), "{}", stderr(&o));
+}
+
+#[test]
+fn no_model_anywhere_says_how_to_get_one() {
+    let empty = tempfile::tempdir().expect("tmp");
+    let o = Command::new(env!("CARGO_BIN_EXE_pith"))
+        .args(["rephrase", "hello there"])
+        .env("PITH_MODELS_DIR", empty.path())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no model found"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&empty.path().display().to_string()), "{}", stderr(&o));
+    assert!(stderr(&o).contains("fetch-model"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_truncated_or_fake_gguf_is_refused_before_llama_cpp_sees_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fake = dir.path().join("model.gguf");
+    std::fs::write(&fake, b"this is not a model").expect("writes");
+    let o = pith(&["rephrase", "--model", fake.to_str().expect("utf8"), "hello there"], b"");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a usable GGUF model"), "{}", stderr(&o));
+
+    let header_only = dir.path().join("cut.gguf");
+    let mut bytes = b"GGUF".to_vec();
+    bytes.extend(3u32.to_le_bytes());
+    bytes.extend(10u64.to_le_bytes());
+    std::fs::write(&header_only, bytes).expect("writes");
+    let o = pith(&["summarize", "--model", header_only.to_str().expect("utf8"), "-"], b"Some text to summarize.");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+}
+
+#[test]
+fn summarize_refuses_a_pdf_named_txt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("notes.txt");
+    std::fs::write(&f, b"%PDF-1.4\n%binary").expect("writes");
+    let o = pith(&["summarize", "--json", f.to_str().expect("utf8")], b"");
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["error"]["code"], "UNSUPPORTED_DOCUMENT");
+}
+
+#[test]
+fn summarize_a_markdown_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("notice.md");
+    std::fs::write(
+        &f,
+        "# Library hours\n\nFrom 3 March, the city library will open at 9:00 instead of 10:00 on weekdays. \
+         Saturday hours stay the same, 10:00 to 16:00, and the library remains closed on Sundays.\n\n\
+         The change follows a survey in which 1,200 residents took part. Most asked for earlier opening so \
+         they could visit before work. The library will also add two study rooms that can be booked online.\n\n\
+         Staff numbers do not change; the earlier start is covered by moving the evening closing time from \
+         20:00 to 19:00.\n",
+    )
+    .expect("writes");
+    let o = pith(&["summarize", f.to_str().expect("utf8")], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("9:00"), "{out:?}");
+}
+
+#[test]
+fn chat_answers_each_input_line() {
+    let o = pith(&["chat"], b"What is the capital of France?\nAnd of Italy?\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let replies: Vec<&str> = out.split("\n\n").filter(|r| !r.trim().is_empty()).collect();
+    assert_eq!(replies.len(), 2, "{out:?}");
+    assert!(replies[0].contains("Paris"), "{out:?}");
+    assert!(replies[1].contains("Rome"), "{out:?}");
+}
+
+#[test]
+fn bench_prints_one_json_object_with_every_figure() {
+    let o = pith(&["bench", "--json"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    for key in ["load_s", "prompt_tps", "gen_tps", "rephrase_ttft_s", "peak_rss_mb"] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {}", v[key]);
+    }
+    assert!(v["threads"].as_u64().is_some_and(|t| t >= 1));
+    let features = v["cpu_features"].as_array().expect("cpu_features");
+    assert!(!features.is_empty());
+    assert!(v["cpu_target"] == "native" || v["cpu_target"] == "portable");
+}
