@@ -8,7 +8,8 @@ use pith_llama::{LlamaEngine, LoadOptions};
 use std::time::Instant;
 
 /// A 40-word text for the rephrase first-token figure.
-const REPHRASE_TEXT: &str = "i wanted to let you know that the delivery of the new office chairs has been \
+const REPHRASE_TEXT: &str =
+    "i wanted to let you know that the delivery of the new office chairs has been \
     moved to next tuesday because the supplier had problems with there trucks, so please keep the \
     meeting room free that morning for the unpacking.";
 
@@ -43,9 +44,15 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
     eprintln!("pith bench: rephrase first token ...");
     let mut first_piece: Option<f64> = None;
     let started = Instant::now();
-    let rephrased = rephrase(&mut engine, REPHRASE_TEXT, RephraseMode::Rewrite, &CancelToken::new(), &mut |_, _| {
-        first_piece.get_or_insert_with(|| started.elapsed().as_secs_f64());
-    });
+    let rephrased = rephrase(
+        &mut engine,
+        REPHRASE_TEXT,
+        RephraseMode::Rewrite,
+        &CancelToken::new(),
+        &mut |_, _| {
+            first_piece.get_or_insert_with(|| started.elapsed().as_secs_f64());
+        },
+    );
     let rephrase_ttft_s = first_piece.map(round3);
 
     let info = engine.info().clone();
@@ -64,6 +71,9 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
         "rephrase_ok": rephrased.is_ok(),
         "peak_rss_mb": peak_rss_mb(),
     });
-    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    );
     Ok(())
 }

@@ -19,7 +19,11 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
     let current: Arc<Mutex<Option<CancelToken>>> = Arc::new(Mutex::new(None));
     let handler_slot = Arc::clone(&current);
     let _ = ctrlc::set_handler(move || {
-        match handler_slot.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        match handler_slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             Some(token) => token.cancel(),
             None => std::process::exit(130),
         }
@@ -27,7 +31,9 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
     if interactive {
         eprintln!(
             "pith chat with {} — /reset starts over, /exit quits, Ctrl-C stops a reply",
-            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
         );
     }
     let mut history: Vec<ChatMessage> = Vec::new();
@@ -39,7 +45,9 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
             let _ = std::io::stderr().flush();
         }
         let Some(line) = lines.next() else { break };
-        let line = line.map_err(|e| pith_core::Error::io("could not read input", e)).or_fail(false)?;
+        let line = line
+            .map_err(|e| pith_core::Error::io("could not read input", e))
+            .or_fail(false)?;
         let line = line.trim().to_string();
         match line.as_str() {
             "" => continue,
@@ -77,10 +85,18 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
                 history.pop();
                 eprintln!("pith: {e}. Type /reset to start a new conversation.");
                 if !interactive {
-                    return Err(Failure { error: e, json: false });
+                    return Err(Failure {
+                        error: e,
+                        json: false,
+                    });
                 }
             }
-            Err(e) => return Err(Failure { error: e, json: false }),
+            Err(e) => {
+                return Err(Failure {
+                    error: e,
+                    json: false,
+                })
+            }
         }
     }
     Ok(())

@@ -56,22 +56,26 @@ pub fn rephrase(
 ) -> Result<(), Failure> {
     let text = input_text(text).or_fail(json)?;
     let (worker, _) = start(args).or_fail(json)?;
-    let ticket = worker.submit(Priority::Interactive, move |engine: &mut LlamaEngine, cancel| {
-        let mut shown = 0;
-        let result = tasks::rephrase::rephrase(engine, &text, mode, cancel, &mut |attempt, piece| {
+    let ticket = worker.submit(
+        Priority::Interactive,
+        move |engine: &mut LlamaEngine, cancel| {
+            let mut shown = 0;
+            let result =
+                tasks::rephrase::rephrase(engine, &text, mode, cancel, &mut |attempt, piece| {
+                    if verbose {
+                        if attempt != shown {
+                            eprint!("\n[attempt {attempt}] ");
+                            shown = attempt;
+                        }
+                        eprint!("{piece}");
+                    }
+                });
             if verbose {
-                if attempt != shown {
-                    eprint!("\n[attempt {attempt}] ");
-                    shown = attempt;
-                }
-                eprint!("{piece}");
+                eprintln!();
             }
-        });
-        if verbose {
-            eprintln!();
-        }
-        (result, pith_core::engine::Engine::info(engine).name.clone())
-    });
+            (result, pith_core::engine::Engine::info(engine).name.clone())
+        },
+    );
     cancel_on_ctrl_c(ticket.cancel_token());
     let (result, model) = ticket.wait().or_fail(json)?;
     let r = result.or_fail(json)?;
@@ -97,7 +101,12 @@ pub fn rephrase(
     Ok(())
 }
 
-pub fn summarize(args: &ModelArgs, file: &Path, length: SummaryLength, json: bool) -> Result<(), Failure> {
+pub fn summarize(
+    args: &ModelArgs,
+    file: &Path,
+    length: SummaryLength,
+    json: bool,
+) -> Result<(), Failure> {
     let bytes = if file == Path::new("-") {
         read_stdin().or_fail(json)?
     } else {

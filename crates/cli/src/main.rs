@@ -97,7 +97,12 @@ fn main() -> ExitCode {
             verbose,
             model,
         } => jobs::rephrase(&model, mode, text, json, verbose),
-        Command::Summarize { file, length, json, model } => jobs::summarize(&model, &file, length, json),
+        Command::Summarize {
+            file,
+            length,
+            json,
+            model,
+        } => jobs::summarize(&model, &file, length, json),
         Command::Chat { model } => chat::run(&model),
         Command::Bench { json: _, model } => bench::run(&model),
     };

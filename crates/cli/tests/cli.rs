@@ -48,7 +48,10 @@ fn rephrase_prints_only_the_result() {
 
 #[test]
 fn rephrase_reads_standard_input_and_speaks_json() {
-    let o = pith(&["rephrase", "--mode", "concise", "--json", "-"], TEXT.as_bytes());
+    let o = pith(
+        &["rephrase", "--mode", "concise", "--json", "-"],
+        TEXT.as_bytes(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
     assert_eq!(v["mode"], "concise");
@@ -78,17 +81,35 @@ fn empty_input_is_a_clear_error() {
 
 #[test]
 fn binary_garbage_on_stdin_is_refused_not_sent_to_the_model() {
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     let o = pith(&["rephrase", "-"], &garbage);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("binary") || stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("binary") || stderr(&o).contains("not UTF-8"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn a_missing_model_file_says_so() {
-    let o = pith(&["rephrase", "--model", "/nonexistent/model.gguf", "hello there"], b"");
+    let o = pith(
+        &[
+            "rephrase",
+            "--model",
+            "/nonexistent/model.gguf",
+            "hello there",
+        ],
+        b"",
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no model file at /nonexistent/model.gguf"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no model file at /nonexistent/model.gguf"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -101,7 +122,11 @@ fn no_model_anywhere_says_how_to_get_one() {
         .expect("runs");
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no model found"), "{}", stderr(&o));
-    assert!(stderr(&o).contains(&empty.path().display().to_string()), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&empty.path().display().to_string()),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("fetch-model"), "{}", stderr(&o));
 }
 
@@ -110,16 +135,36 @@ fn a_truncated_or_fake_gguf_is_refused_before_llama_cpp_sees_it() {
     let dir = tempfile::tempdir().expect("tmp");
     let fake = dir.path().join("model.gguf");
     std::fs::write(&fake, b"this is not a model").expect("writes");
-    let o = pith(&["rephrase", "--model", fake.to_str().expect("utf8"), "hello there"], b"");
+    let o = pith(
+        &[
+            "rephrase",
+            "--model",
+            fake.to_str().expect("utf8"),
+            "hello there",
+        ],
+        b"",
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("not a usable GGUF model"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a usable GGUF model"),
+        "{}",
+        stderr(&o)
+    );
 
     let header_only = dir.path().join("cut.gguf");
     let mut bytes = b"GGUF".to_vec();
     bytes.extend(3u32.to_le_bytes());
     bytes.extend(10u64.to_le_bytes());
     std::fs::write(&header_only, bytes).expect("writes");
-    let o = pith(&["summarize", "--model", header_only.to_str().expect("utf8"), "-"], b"Some text to summarize.");
+    let o = pith(
+        &[
+            "summarize",
+            "--model",
+            header_only.to_str().expect("utf8"),
+            "-",
+        ],
+        b"Some text to summarize.",
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
 }
@@ -157,7 +202,10 @@ fn summarize_a_markdown_file() {
 
 #[test]
 fn chat_answers_each_input_line() {
-    let o = pith(&["chat"], b"What is the capital of France?\nAnd of Italy?\n");
+    let o = pith(
+        &["chat"],
+        b"What is the capital of France?\nAnd of Italy?\n",
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let replies: Vec<&str> = out.split("\n\n").filter(|r| !r.trim().is_empty()).collect();
@@ -171,8 +219,18 @@ fn bench_prints_one_json_object_with_every_figure() {
     let o = pith(&["bench", "--json"], b"");
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
-    for key in ["load_s", "prompt_tps", "gen_tps", "rephrase_ttft_s", "peak_rss_mb"] {
-        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {}", v[key]);
+    for key in [
+        "load_s",
+        "prompt_tps",
+        "gen_tps",
+        "rephrase_ttft_s",
+        "peak_rss_mb",
+    ] {
+        assert!(
+            v[key].as_f64().is_some_and(|x| x > 0.0),
+            "{key}: {}",
+            v[key]
+        );
     }
     assert!(v["threads"].as_u64().is_some_and(|t| t >= 1));
     let features = v["cpu_features"].as_array().expect("cpu_features");

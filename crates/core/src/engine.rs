@@ -257,10 +257,8 @@ mod tests {
 
     #[test]
     fn fallback_format_labels_turns_and_ends_with_assistant() {
-        let text = fallback_chat_format(&[
-            ChatMessage::system("Be brief."),
-            ChatMessage::user(" Hi "),
-        ]);
+        let text =
+            fallback_chat_format(&[ChatMessage::system("Be brief."), ChatMessage::user(" Hi ")]);
         assert_eq!(text, "Be brief.\n\nUser: Hi\n\nAssistant:");
     }
 

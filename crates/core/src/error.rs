@@ -82,7 +82,9 @@ pub enum Error {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::ModelNotFound { .. } | Error::NoModelInstalled { .. } => ErrorCode::ModelNotFound,
+            Error::ModelNotFound { .. } | Error::NoModelInstalled { .. } => {
+                ErrorCode::ModelNotFound
+            }
             Error::InvalidModel { .. } => ErrorCode::InvalidModel,
             Error::ModelLoadFailed { .. } => ErrorCode::ModelLoadFailed,
             Error::ContextTooLong { .. } => ErrorCode::ContextTooLong,

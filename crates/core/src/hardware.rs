@@ -52,7 +52,10 @@ mod tests {
 
     #[test]
     fn cpuinfo_without_core_ids_is_unknown() {
-        assert_eq!(physical_cores_from_cpuinfo("processor: 0\nBogoMIPS: 50\n"), None);
+        assert_eq!(
+            physical_cores_from_cpuinfo("processor: 0\nBogoMIPS: 50\n"),
+            None
+        );
     }
 
     #[test]

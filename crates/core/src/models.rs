@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 /// The model Pith ships with and fetches on set-up.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-pub const DEFAULT_MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+pub const DEFAULT_MODEL_SHA256: &str =
+    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 
 /// The folders searched for models, in order, from the environment.
 pub fn search_dirs() -> Vec<PathBuf> {
@@ -47,7 +48,9 @@ pub fn find_default_model(dirs: &[PathBuf]) -> Result<PathBuf> {
 pub fn resolve_model(explicit: Option<&Path>) -> Result<PathBuf> {
     match explicit {
         Some(p) if p.is_file() => Ok(p.to_path_buf()),
-        Some(p) => Err(Error::ModelNotFound { path: p.to_path_buf() }),
+        Some(p) => Err(Error::ModelNotFound {
+            path: p.to_path_buf(),
+        }),
         None => find_default_model(&search_dirs()),
     }
 }
@@ -55,7 +58,9 @@ pub fn resolve_model(explicit: Option<&Path>) -> Result<PathBuf> {
 /// Checks the file's GGUF header, mapping problems to `INVALID_MODEL`.
 pub fn check_model_file(path: &Path) -> Result<gguf::GgufSummary> {
     if !path.is_file() {
-        return Err(Error::ModelNotFound { path: path.to_path_buf() });
+        return Err(Error::ModelNotFound {
+            path: path.to_path_buf(),
+        });
     }
     gguf::inspect(path).map_err(|e| Error::InvalidModel {
         path: path.to_path_buf(),
@@ -74,8 +79,15 @@ mod tests {
         let c = tempfile::tempdir().expect("tmp");
         std::fs::write(b.path().join(DEFAULT_MODEL_FILE), b"x").expect("write");
         std::fs::write(c.path().join(DEFAULT_MODEL_FILE), b"x").expect("write");
-        let dirs = [a.path().to_path_buf(), b.path().to_path_buf(), c.path().to_path_buf()];
-        assert_eq!(find_default_model(&dirs).ok(), Some(b.path().join(DEFAULT_MODEL_FILE)));
+        let dirs = [
+            a.path().to_path_buf(),
+            b.path().to_path_buf(),
+            c.path().to_path_buf(),
+        ];
+        assert_eq!(
+            find_default_model(&dirs).ok(),
+            Some(b.path().join(DEFAULT_MODEL_FILE))
+        );
     }
 
     #[test]

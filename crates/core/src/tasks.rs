@@ -40,7 +40,10 @@ pub fn document_text(bytes: &[u8]) -> Result<String> {
         Some("a PDF")
     } else if bytes.starts_with(b"PK\x03\x04") {
         Some("a ZIP archive (DOCX, ODT or similar)")
-    } else if bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"\xff\xd8\xff") || bytes.starts_with(b"GIF8") {
+    } else if bytes.starts_with(b"\x89PNG")
+        || bytes.starts_with(b"\xff\xd8\xff")
+        || bytes.starts_with(b"GIF8")
+    {
         Some("an image")
     } else {
         None
@@ -132,7 +135,10 @@ mod tests {
         for (bytes, code) in cases {
             assert_eq!(document_text(bytes).expect_err("refused").code(), *code);
         }
-        assert_eq!(document_text(b"# Title\n\nBody").ok().as_deref(), Some("# Title\n\nBody"));
+        assert_eq!(
+            document_text(b"# Title\n\nBody").ok().as_deref(),
+            Some("# Title\n\nBody")
+        );
     }
 
     #[test]

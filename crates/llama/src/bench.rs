@@ -20,7 +20,12 @@ impl LlamaEngine {
             .collect()
     }
 
-    fn decode_batch(&mut self, tokens: &[LlamaToken], start: usize, all_logits: bool) -> Result<()> {
+    fn decode_batch(
+        &mut self,
+        tokens: &[LlamaToken],
+        start: usize,
+        all_logits: bool,
+    ) -> Result<()> {
         let mut batch = LlamaBatch::new(tokens.len().max(1), 1);
         for (i, &t) in tokens.iter().enumerate() {
             let pos = i32::try_from(start + i).map_err(|e| Error::Inference(e.to_string()))?;
@@ -106,6 +111,9 @@ mod tests {
     #[test]
     fn system_info_features_are_parsed() {
         let line = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | F16C = 1 | FMA = 1 | OPENMP = 1 | REPACK = 1 |";
-        assert_eq!(parse_system_info(line), ["SSE3", "SSSE3", "AVX", "AVX2", "F16C", "FMA", "OPENMP", "REPACK"]);
+        assert_eq!(
+            parse_system_info(line),
+            ["SSE3", "SSSE3", "AVX", "AVX2", "F16C", "FMA", "OPENMP", "REPACK"]
+        );
     }
 }

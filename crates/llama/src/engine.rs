@@ -9,8 +9,8 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use pith_core::engine::{
-    fallback_chat_format, is_looping, CancelToken, ChatMessage, Engine, GenerateRequest, Generation,
-    ModelInfo, Prompt, Sampling, StopMatcher, StopReason, StopScan, Utf8Assembler,
+    fallback_chat_format, is_looping, CancelToken, ChatMessage, Engine, GenerateRequest,
+    Generation, ModelInfo, Prompt, Sampling, StopMatcher, StopReason, StopScan, Utf8Assembler,
     FALLBACK_CHAT_STOPS,
 };
 use pith_core::{Error, Result};
@@ -56,7 +56,9 @@ pub(crate) fn backend() -> Result<&'static LlamaBackend> {
     static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
-            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default().with_logs_enabled(false));
+            llama_cpp_2::send_logs_to_tracing(
+                llama_cpp_2::LogOptions::default().with_logs_enabled(false),
+            );
             LlamaBackend::init().map_err(|e| e.to_string())
         })
         .as_ref()
@@ -95,9 +97,11 @@ impl LlamaEngine {
         let params = LlamaModelParams::default()
             .with_use_mmap(options.use_mmap)
             .with_n_gpu_layers(options.gpu_layers);
-        let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| Error::ModelLoadFailed {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
+        let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+            Error::ModelLoadFailed {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }
         })?;
 
         let trained = model.n_ctx_train();
@@ -105,7 +109,10 @@ impl LlamaEngine {
             .context
             .unwrap_or_else(|| trained.min(DEFAULT_MAX_CONTEXT))
             .clamp(256, trained.max(256));
-        let threads = options.threads.unwrap_or_else(pith_core::hardware::physical_cores).max(1);
+        let threads = options
+            .threads
+            .unwrap_or_else(pith_core::hardware::physical_cores)
+            .max(1);
         let threads_i32 = i32::try_from(threads).unwrap_or(i32::MAX);
         let ctx_params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(context))
@@ -133,12 +140,13 @@ impl LlamaEngine {
             context,
             has_chat_template: template.is_some(),
         };
-        let loaded = Loaded::try_new(model, |m| m.new_context(backend, ctx_params)).map_err(|e| {
-            Error::ModelLoadFailed {
-                path: path.to_path_buf(),
-                reason: format!("could not create a context of {context} tokens: {e}"),
-            }
-        })?;
+        let loaded =
+            Loaded::try_new(model, |m| m.new_context(backend, ctx_params)).map_err(|e| {
+                Error::ModelLoadFailed {
+                    path: path.to_path_buf(),
+                    reason: format!("could not create a context of {context} tokens: {e}"),
+                }
+            })?;
         Ok(Self {
             loaded,
             info,
@@ -166,7 +174,10 @@ impl LlamaEngine {
                 }
                 Ok((
                     fallback_chat_format(messages),
-                    FALLBACK_CHAT_STOPS.iter().map(|s| (*s).to_string()).collect(),
+                    FALLBACK_CHAT_STOPS
+                        .iter()
+                        .map(|s| (*s).to_string())
+                        .collect(),
                 ))
             }
         }
@@ -200,7 +211,11 @@ impl LlamaEngine {
         let last_n = i32::try_from(s.repeat_last_n).unwrap_or(64);
         let penalties = LlamaSampler::penalties(n_vocab, last_n, s.repeat_penalty, 0.0, 0.0);
         if s.temperature <= 0.0 {
-            LlamaSampler::chain_simple([LlamaSampler::top_k(top_k), penalties, LlamaSampler::greedy()])
+            LlamaSampler::chain_simple([
+                LlamaSampler::top_k(top_k),
+                penalties,
+                LlamaSampler::greedy(),
+            ])
         } else {
             LlamaSampler::chain_simple([
                 LlamaSampler::top_k(top_k),
@@ -250,7 +265,8 @@ impl LlamaEngine {
     }
 
     pub(crate) fn clear_cache(&mut self) {
-        self.loaded.with_dependent_mut(|_, ctx| ctx.clear_kv_cache());
+        self.loaded
+            .with_dependent_mut(|_, ctx| ctx.clear_kv_cache());
         self.cached.clear();
     }
 
@@ -266,11 +282,16 @@ impl LlamaEngine {
             batch.clear();
             let is_final_chunk = (c + 1) * PROMPT_CHUNK >= tokens.len();
             for (i, &t) in chunk.iter().enumerate() {
-                let pos = i32::try_from(self.cached.len() + i).map_err(|e| inference("position", e))?;
+                let pos =
+                    i32::try_from(self.cached.len() + i).map_err(|e| inference("position", e))?;
                 let logits = is_final_chunk && i + 1 == chunk.len();
-                batch.add(t, pos, &[0], logits).map_err(|e| inference("batch", e))?;
+                batch
+                    .add(t, pos, &[0], logits)
+                    .map_err(|e| inference("batch", e))?;
             }
-            let decoded = self.loaded.with_dependent_mut(|_, ctx| ctx.decode(&mut batch));
+            let decoded = self
+                .loaded
+                .with_dependent_mut(|_, ctx| ctx.decode(&mut batch));
             if let Err(e) = decoded {
                 self.clear_cache();
                 return Err(inference("llama.cpp decode failed", e));
@@ -288,7 +309,11 @@ impl Engine for LlamaEngine {
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize> {
-        Ok(self.model().vocab().tokenize(text.as_bytes(), false, false).len())
+        Ok(self
+            .model()
+            .vocab()
+            .tokenize(text.as_bytes(), false, false)
+            .len())
     }
 
     fn prompt_tokens(&self, prompt: &Prompt) -> Result<usize> {
@@ -375,8 +400,13 @@ impl Engine for LlamaEngine {
             }
             batch.clear();
             let pos = i32::try_from(self.cached.len()).map_err(|e| inference("position", e))?;
-            batch.add(token, pos, &[0], true).map_err(|e| inference("batch", e))?;
-            if let Err(e) = self.loaded.with_dependent_mut(|_, ctx| ctx.decode(&mut batch)) {
+            batch
+                .add(token, pos, &[0], true)
+                .map_err(|e| inference("batch", e))?;
+            if let Err(e) = self
+                .loaded
+                .with_dependent_mut(|_, ctx| ctx.decode(&mut batch))
+            {
                 self.clear_cache();
                 return Err(inference("llama.cpp decode failed", e));
             }
@@ -384,7 +414,8 @@ impl Engine for LlamaEngine {
             logits_index = 0;
         }
         if stop_reason != StopReason::StopString {
-            let (StopScan::Continue(mut rest) | StopScan::Stopped(mut rest)) = matcher.push(&utf8.finish());
+            let (StopScan::Continue(mut rest) | StopScan::Stopped(mut rest)) =
+                matcher.push(&utf8.finish());
             rest.push_str(&matcher.finish());
             if !rest.is_empty() {
                 on_piece(&rest);

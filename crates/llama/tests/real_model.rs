@@ -2,7 +2,8 @@
 //! Gemma 3 270M base model. Fetch them with `scripts/fetch-models.sh --all`.
 
 use pith_core::engine::{
-    is_looping, CancelToken, ChatMessage, Engine, GenerateRequest, Priority, Prompt, Sampling, StopReason, Worker,
+    is_looping, CancelToken, ChatMessage, Engine, GenerateRequest, Priority, Prompt, Sampling,
+    StopReason, Worker,
 };
 use pith_core::models::{find_default_model, search_dirs};
 use pith_core::tasks::check::check_rephrase;
@@ -13,12 +14,16 @@ use pith_llama::{LlamaEngine, LoadOptions};
 use std::path::PathBuf;
 
 fn default_model() -> PathBuf {
-    find_default_model(&search_dirs()).expect("the default model is installed (scripts/fetch-models.sh)")
+    find_default_model(&search_dirs())
+        .expect("the default model is installed (scripts/fetch-models.sh)")
 }
 
 fn gemma_model() -> PathBuf {
     let path = default_model().with_file_name("gemma-3-270m-q4_k_m.gguf");
-    assert!(path.is_file(), "the Gemma test model is installed (scripts/fetch-models.sh --all)");
+    assert!(
+        path.is_file(),
+        "the Gemma test model is installed (scripts/fetch-models.sh --all)"
+    );
     path
 }
 
@@ -30,7 +35,10 @@ fn ask(question: &str, max_tokens: usize) -> GenerateRequest {
     GenerateRequest::new(Prompt::Chat(vec![ChatMessage::user(question)]), max_tokens)
 }
 
-fn generate(e: &mut LlamaEngine, req: &GenerateRequest) -> pith_core::Result<pith_core::engine::Generation> {
+fn generate(
+    e: &mut LlamaEngine,
+    req: &GenerateRequest,
+) -> pith_core::Result<pith_core::engine::Generation> {
     e.generate(req, &CancelToken::new(), &mut |_| {})
 }
 
@@ -40,7 +48,11 @@ fn the_default_model_reports_its_metadata() {
     let info = e.info();
     assert_eq!(info.architecture, "llama");
     assert!(info.has_chat_template);
-    assert!((100_000_000..200_000_000).contains(&info.parameters), "{}", info.parameters);
+    assert!(
+        (100_000_000..200_000_000).contains(&info.parameters),
+        "{}",
+        info.parameters
+    );
     assert_eq!(info.layers, 30);
     assert!(info.context >= 2048);
     assert!(e.threads() >= 1);
@@ -63,9 +75,11 @@ fn streamed_pieces_concatenate_to_the_final_text() {
     let mut e = engine();
     let mut pieces = Vec::new();
     let g = e
-        .generate(&ask("Write two sentences about the sea.", 48), &CancelToken::new(), &mut |p| {
-            pieces.push(p.to_string())
-        })
+        .generate(
+            &ask("Write two sentences about the sea.", 48),
+            &CancelToken::new(),
+            &mut |p| pieces.push(p.to_string()),
+        )
         .expect("generates");
     assert!(pieces.len() > 3, "streamed in several pieces: {pieces:?}");
     assert_eq!(pieces.concat(), g.text);
@@ -78,22 +92,28 @@ fn cancelling_mid_generation_returns_cancelled_and_the_next_request_works() {
     let trigger = cancel.clone();
     let mut seen = 0;
     let err = e
-        .generate(&ask("Tell me a long story about a dragon.", 200), &cancel, &mut |_| {
-            seen += 1;
-            if seen == 5 {
-                trigger.cancel();
-            }
-        })
+        .generate(
+            &ask("Tell me a long story about a dragon.", 200),
+            &cancel,
+            &mut |_| {
+                seen += 1;
+                if seen == 5 {
+                    trigger.cancel();
+                }
+            },
+        )
         .expect_err("cancelled");
     assert_eq!(err.code(), ErrorCode::Cancelled);
     assert_eq!(seen, 5, "no piece arrives after the cancel");
-    let next = generate(&mut e, &ask("What is the capital of France?", 16)).expect("works after cancel");
+    let next =
+        generate(&mut e, &ask("What is the capital of France?", 16)).expect("works after cancel");
     assert!(next.text.contains("Paris"), "{:?}", next.text);
 }
 
 #[test]
 fn cancelling_during_prompt_evaluation_stops_it_and_the_engine_stays_usable() {
-    let worker = Worker::spawn(|| LlamaEngine::load(&default_model(), &LoadOptions::default())).expect("worker");
+    let worker = Worker::spawn(|| LlamaEngine::load(&default_model(), &LoadOptions::default()))
+        .expect("worker");
     // ~3,000 prompt tokens: evaluating them takes far longer than the cancel below.
     let long = "The committee reviewed the budget and the schedule in detail. ".repeat(300);
     let ticket = worker.submit(Priority::Normal, move |e: &mut LlamaEngine, cancel| {
@@ -107,9 +127,18 @@ fn cancelling_during_prompt_evaluation_stops_it_and_the_engine_stays_usable() {
         e.generate(&ask("Hello", 8), cancel, &mut |_| {})
     });
     pre_cancelled.cancel();
-    assert_eq!(pre_cancelled.wait().expect("ran").expect_err("cancelled").code(), ErrorCode::Cancelled);
+    assert_eq!(
+        pre_cancelled
+            .wait()
+            .expect("ran")
+            .expect_err("cancelled")
+            .code(),
+        ErrorCode::Cancelled
+    );
     let ok = worker
-        .run(Priority::Normal, |e: &mut LlamaEngine, cancel| e.generate(&ask("Say hello.", 8), cancel, &mut |_| {}))
+        .run(Priority::Normal, |e: &mut LlamaEngine, cancel| {
+            e.generate(&ask("Say hello.", 8), cancel, &mut |_| {})
+        })
         .expect("ran");
     assert!(ok.is_ok(), "{ok:?}");
 }
@@ -140,9 +169,19 @@ fn emoji_and_cjk_text_comes_back_intact() {
     let pattern = "東京 🎉 日本語 🍣 ".repeat(6);
     let req = GenerateRequest::new(Prompt::Raw(pattern.clone()), 24);
     let mut pieces = String::new();
-    let g = e.generate(&req, &CancelToken::new(), &mut |p| pieces.push_str(p)).expect("generates");
-    assert!(!g.text.contains('\u{fffd}'), "a character was split: {:?}", g.text);
-    assert!(g.text.chars().any(|c| !c.is_ascii()), "continues the pattern: {:?}", g.text);
+    let g = e
+        .generate(&req, &CancelToken::new(), &mut |p| pieces.push_str(p))
+        .expect("generates");
+    assert!(
+        !g.text.contains('\u{fffd}'),
+        "a character was split: {:?}",
+        g.text
+    );
+    assert!(
+        g.text.chars().any(|c| !c.is_ascii()),
+        "continues the pattern: {:?}",
+        g.text
+    );
     assert_eq!(pieces, g.text);
     assert!(e.count_tokens(&pattern).expect("counts") > 20);
 }
@@ -153,14 +192,22 @@ fn stop_strings_end_generation_and_are_not_returned() {
     let req = GenerateRequest::new(Prompt::Raw("1, 2, 3, 4, 5,".into()), 40).with_stop([" 9"]);
     let g = generate(&mut e, &req).expect("generates");
     assert_eq!(g.stop_reason, StopReason::StopString, "{:?}", g.text);
-    assert!(g.text.contains('8') && !g.text.contains('9'), "{:?}", g.text);
+    assert!(
+        g.text.contains('8') && !g.text.contains('9'),
+        "{:?}",
+        g.text
+    );
 }
 
 #[test]
 fn a_follow_up_with_the_same_start_evaluates_only_the_new_tokens() {
     let mut e = engine();
     let mut history = vec![ChatMessage::user("What is the capital of France?")];
-    let first = generate(&mut e, &GenerateRequest::new(Prompt::Chat(history.clone()), 16)).expect("first");
+    let first = generate(
+        &mut e,
+        &GenerateRequest::new(Prompt::Chat(history.clone()), 16),
+    )
+    .expect("first");
     assert_eq!(first.evaluated_prompt_tokens, first.prompt_tokens);
     history.push(ChatMessage::assistant(first.text.clone()));
     history.push(ChatMessage::user("And of Italy?"));
@@ -189,17 +236,32 @@ fn sampling_with_a_seed_is_reproducible_and_differs_from_other_seeds() {
     };
     let a = generate(&mut e, &with(1)).expect("a").text;
     let b = generate(&mut e, &with(1)).expect("b").text;
-    let outputs: Vec<String> = (2..6).map(|s| generate(&mut e, &with(s)).expect("c").text).collect();
+    let outputs: Vec<String> = (2..6)
+        .map(|s| generate(&mut e, &with(s)).expect("c").text)
+        .collect();
     assert_eq!(a, b);
-    assert!(outputs.iter().any(|o| *o != a), "different seeds give different text");
+    assert!(
+        outputs.iter().any(|o| *o != a),
+        "different seeds give different text"
+    );
 }
 
-const PREAMBLES: &[&str] = &["sure", "here is", "here's", "certainly", "corrected:", "rewritten:"];
+const PREAMBLES: &[&str] = &[
+    "sure",
+    "here is",
+    "here's",
+    "certainly",
+    "corrected:",
+    "rewritten:",
+];
 
 fn assert_clean(text: &str) {
     let lower = text.to_lowercase();
     assert!(!text.trim().is_empty());
-    assert!(!PREAMBLES.iter().any(|p| lower.starts_with(p)), "preamble: {text:?}");
+    assert!(
+        !PREAMBLES.iter().any(|p| lower.starts_with(p)),
+        "preamble: {text:?}"
+    );
     let words: Vec<&str> = text.split_whitespace().collect();
     assert!(!is_looping(&words, 12, 24), "loop: {text:?}");
 }
@@ -208,9 +270,19 @@ fn assert_clean(text: &str) {
 fn proofread_fixes_errors_and_passes_the_check() {
     let mut e = engine();
     let input = "i wanted to let you know that the delivery of the new office chairs has been moved to next tuesday because the supplier had problems with there trucks";
-    let r = rephrase(&mut e, input, RephraseMode::Proofread, &CancelToken::new(), &mut |_, _| {}).expect("proofread");
+    let r = rephrase(
+        &mut e,
+        input,
+        RephraseMode::Proofread,
+        &CancelToken::new(),
+        &mut |_, _| {},
+    )
+    .expect("proofread");
     assert_clean(&r.text);
-    assert_eq!(check_rephrase(input, &r.text, RephraseMode::Proofread), Ok(()));
+    assert_eq!(
+        check_rephrase(input, &r.text, RephraseMode::Proofread),
+        Ok(())
+    );
     assert_ne!(r.text, input, "an error was fixed");
 }
 
@@ -218,8 +290,13 @@ fn proofread_fixes_errors_and_passes_the_check() {
 fn rewrite_concise_and_bullets_give_clean_checked_results() {
     let mut e = engine();
     let input = "i wanted to let you know that the delivery of the new office chairs has been moved to next tuesday because the supplier had problems with there trucks";
-    for mode in [RephraseMode::Rewrite, RephraseMode::Concise, RephraseMode::Bullets] {
-        let r = rephrase(&mut e, input, mode, &CancelToken::new(), &mut |_, _| {}).expect("rephrased");
+    for mode in [
+        RephraseMode::Rewrite,
+        RephraseMode::Concise,
+        RephraseMode::Bullets,
+    ] {
+        let r =
+            rephrase(&mut e, input, mode, &CancelToken::new(), &mut |_, _| {}).expect("rephrased");
         assert_clean(&r.text);
         assert_eq!(check_rephrase(input, &r.text, mode), Ok(()), "{mode}");
     }
@@ -251,15 +328,24 @@ fn the_check_rejects_the_real_model_answering_instead_of_rewriting() {
     let input = "Can you send me the invoice for last month?";
     let reply = generate(&mut e, &ask(input, 48)).expect("replies").text;
     let verdict = check_rephrase(input, &reply, RephraseMode::Friendly);
-    assert!(verdict.is_err(), "a chat reply passed as a rewrite: {reply:?}");
+    assert!(
+        verdict.is_err(),
+        "a chat reply passed as a rewrite: {reply:?}"
+    );
 }
 
 #[test]
 fn the_tone_rewrite_that_answers_instead_is_refused_not_returned() {
     let mut e = engine();
     let input = "i wanted to let you know that the delivery of the new office chairs has been moved to next tuesday because the supplier had problems with there trucks";
-    let err = rephrase(&mut e, input, RephraseMode::Friendly, &CancelToken::new(), &mut |_, _| {})
-        .expect_err("this model cannot do it");
+    let err = rephrase(
+        &mut e,
+        input,
+        RephraseMode::Friendly,
+        &CancelToken::new(),
+        &mut |_, _| {},
+    )
+    .expect_err("this model cannot do it");
     assert_eq!(err.code(), ErrorCode::ResultRejected);
 }
 
@@ -274,11 +360,17 @@ Staff numbers do not change; the earlier start is covered by moving the evening 
 fn summarize_gives_a_short_faithful_clean_summary() {
     let mut e = engine();
     let mut streamed = String::new();
-    let s = summarize(&mut e, NOTICE, SummaryLength::Short, &CancelToken::new(), &mut |attempt, p| {
-        if attempt == 1 {
-            streamed.push_str(p)
-        }
-    })
+    let s = summarize(
+        &mut e,
+        NOTICE,
+        SummaryLength::Short,
+        &CancelToken::new(),
+        &mut |attempt, p| {
+            if attempt == 1 {
+                streamed.push_str(p)
+            }
+        },
+    )
     .expect("summary");
     assert_clean(&s.text);
     assert!(s.text.split_whitespace().count() < NOTICE.split_whitespace().count() * 7 / 10);
@@ -302,19 +394,25 @@ fn the_gemma_base_model_answers_through_the_fallback_format() {
 fn bad_model_files_are_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().expect("tmp");
     let missing = dir.path().join("missing.gguf");
-    let err = LlamaEngine::load(&missing, &LoadOptions::default()).err().expect("missing");
+    let err = LlamaEngine::load(&missing, &LoadOptions::default())
+        .err()
+        .expect("missing");
     assert_eq!(err.code(), ErrorCode::ModelNotFound);
 
     let real = std::fs::read(default_model()).expect("reads");
     let truncated = dir.path().join("truncated.gguf");
     std::fs::write(&truncated, &real[..real.len() / 2]).expect("writes");
-    let err = LlamaEngine::load(&truncated, &LoadOptions::default()).err().expect("truncated");
+    let err = LlamaEngine::load(&truncated, &LoadOptions::default())
+        .err()
+        .expect("truncated");
     assert_eq!(err.code(), ErrorCode::InvalidModel);
     assert!(err.to_string().contains("truncated"), "{err}");
 
     let renamed = dir.path().join("photo.gguf");
     std::fs::write(&renamed, b"\x89PNG\r\n\x1a\n0000000000000000").expect("writes");
-    let err = LlamaEngine::load(&renamed, &LoadOptions::default()).err().expect("not gguf");
+    let err = LlamaEngine::load(&renamed, &LoadOptions::default())
+        .err()
+        .expect("not gguf");
     assert_eq!(err.code(), ErrorCode::InvalidModel);
     assert!(err.to_string().contains("not a GGUF file"), "{err}");
 }
@@ -322,10 +420,18 @@ fn bad_model_files_are_refused_with_a_clear_error() {
 #[test]
 fn truncations_of_the_real_model_are_all_refused() {
     let real = std::fs::read(default_model()).expect("reads");
-    let cuts = (0..real.len()).step_by(real.len() / 97 + 1).chain((0..8192).step_by(61)).chain([real.len() - 1]);
+    let cuts = (0..real.len())
+        .step_by(real.len() / 97 + 1)
+        .chain((0..8192).step_by(61))
+        .chain([real.len() - 1]);
     for len in cuts {
-        let r = pith_core::models::gguf::inspect_reader(std::io::Cursor::new(&real[..len]), len as u64);
+        let r =
+            pith_core::models::gguf::inspect_reader(std::io::Cursor::new(&real[..len]), len as u64);
         assert!(r.is_err(), "a file cut to {len} bytes was accepted");
     }
-    assert!(pith_core::models::gguf::inspect_reader(std::io::Cursor::new(&real), real.len() as u64).is_ok());
+    assert!(pith_core::models::gguf::inspect_reader(
+        std::io::Cursor::new(&real),
+        real.len() as u64
+    )
+    .is_ok());
 }

@@ -185,10 +185,7 @@ fn next_job<E>(shared: &Shared<E>) -> Option<Job<E>> {
         if q.closed {
             return None;
         }
-        q = shared
-            .ready
-            .wait(q)
-            .unwrap_or_else(PoisonError::into_inner);
+        q = shared.ready.wait(q).unwrap_or_else(PoisonError::into_inner);
     }
 }
 
@@ -240,7 +237,9 @@ mod tests {
         for t in tickets {
             t.wait().expect("job ran");
         }
-        let log = worker.run(Priority::Normal, |log, _| log.clone()).expect("runs");
+        let log = worker
+            .run(Priority::Normal, |log, _| log.clone())
+            .expect("runs");
         assert_eq!(log, ["hotkey", "chat-1", "chat-2", "background"]);
     }
 

@@ -44,7 +44,11 @@ pub enum GgufError {
     #[error("the header is corrupt: {0}")]
     Corrupt(String),
     #[error("the file is truncated: tensor '{name}' needs data up to byte {needed} but the file has {size} bytes")]
-    TensorOutsideFile { name: String, needed: u64, size: u64 },
+    TensorOutsideFile {
+        name: String,
+        needed: u64,
+        size: u64,
+    },
     #[error("the file could not be read: {0}")]
     Io(String),
 }
@@ -60,7 +64,10 @@ fn io_err(e: io::Error) -> GgufError {
 /// Checks the file at `path`.
 pub fn inspect(path: &Path) -> Result<GgufSummary, GgufError> {
     let file = std::fs::File::open(path).map_err(|e| GgufError::Io(e.to_string()))?;
-    let size = file.metadata().map_err(|e| GgufError::Io(e.to_string()))?.len();
+    let size = file
+        .metadata()
+        .map_err(|e| GgufError::Io(e.to_string()))?
+        .len();
     inspect_reader(BufReader::new(file), size)
 }
 
@@ -72,7 +79,9 @@ pub fn inspect_reader<R: Read + Seek>(mut r: R, size: u64) -> Result<GgufSummary
         _ => io_err(e),
     })?;
     if &magic != MAGIC {
-        return Err(GgufError::NotGguf(String::from_utf8_lossy(&magic).into_owned()));
+        return Err(GgufError::NotGguf(
+            String::from_utf8_lossy(&magic).into_owned(),
+        ));
     }
     let mut h = Header { r: &mut r };
     let version = h.u32()?;
@@ -133,7 +142,9 @@ pub fn inspect_reader<R: Read + Seek>(mut r: R, size: u64) -> Result<GgufSummary
         let name = h.string()?;
         let n_dims = h.u32()?;
         if n_dims == 0 || n_dims > MAX_DIMS {
-            return Err(GgufError::Corrupt(format!("tensor '{name}' has {n_dims} dimensions")));
+            return Err(GgufError::Corrupt(format!(
+                "tensor '{name}' has {n_dims} dimensions"
+            )));
         }
         let mut elements: u64 = 1;
         for _ in 0..n_dims {
@@ -141,7 +152,9 @@ pub fn inspect_reader<R: Read + Seek>(mut r: R, size: u64) -> Result<GgufSummary
             elements = elements
                 .checked_mul(d)
                 .filter(|&e| e <= size.saturating_mul(8))
-                .ok_or_else(|| GgufError::Corrupt(format!("tensor '{name}' has impossible dimensions")))?;
+                .ok_or_else(|| {
+                    GgufError::Corrupt(format!("tensor '{name}' has impossible dimensions"))
+                })?;
         }
         let ty = h.u32()?;
         let offset = h.u64()?;
@@ -331,13 +344,19 @@ pub(crate) mod tests {
     fn every_truncation_of_a_valid_file_is_refused_without_panic() {
         let full = tiny_gguf();
         for len in 0..full.len() {
-            assert!(check(&full[..len]).is_err(), "truncated to {len} bytes was accepted");
+            assert!(
+                check(&full[..len]).is_err(),
+                "truncated to {len} bytes was accepted"
+            );
         }
     }
 
     #[test]
     fn bad_files_get_the_right_reason() {
-        assert!(matches!(check(b"\x89PNG\r\n\x1a\nrest"), Err(GgufError::NotGguf(_))));
+        assert!(matches!(
+            check(b"\x89PNG\r\n\x1a\nrest"),
+            Err(GgufError::NotGguf(_))
+        ));
         assert!(matches!(check(b"GG"), Err(GgufError::NotGguf(_))));
         let mut v = tiny_gguf();
         v[4] = 9;

@@ -2,12 +2,15 @@
 
 use super::budget_for;
 use super::clean::{clean_chat, StreamCleaner};
-use crate::engine::{CancelToken, ChatMessage, Engine, GenerateRequest, Generation, Prompt, Role, Sampling};
+use crate::engine::{
+    CancelToken, ChatMessage, Engine, GenerateRequest, Generation, Prompt, Role, Sampling,
+};
 use crate::error::{Error, Result};
 
 /// Tried on SmolLM2-135M: starting with "You are Pith," made its first-token
 /// distribution so flat that even temperature 0.3 often opened in French.
-pub const SYSTEM_PROMPT: &str = "You are a helpful assistant named Pith. You run privately on the user's computer. \
+pub const SYSTEM_PROMPT: &str =
+    "You are a helpful assistant named Pith. You run privately on the user's computer. \
                                  Answer clearly and briefly.";
 
 pub const DEFAULT_MAX_TOKENS: usize = 512;
@@ -35,7 +38,11 @@ pub fn chat(
     match history.last() {
         Some(m) if m.role == Role::User && !m.content.trim().is_empty() => {}
         Some(m) if m.role == Role::User => return Err(Error::EmptyInput),
-        _ => return Err(Error::InvalidInput("a chat turn must end with a user message".into())),
+        _ => {
+            return Err(Error::InvalidInput(
+                "a chat turn must end with a user message".into(),
+            ))
+        }
     }
     let mut request = build_request(history, DEFAULT_MAX_TOKENS);
     if let Some(s) = sampling {
@@ -65,10 +72,17 @@ mod tests {
     #[test]
     fn a_system_prompt_is_added_once() {
         let req = build_request(&[ChatMessage::user("hi")], 16);
-        let Prompt::Chat(m) = &req.prompt else { panic!("chat") };
+        let Prompt::Chat(m) = &req.prompt else {
+            panic!("chat")
+        };
         assert_eq!(m[0].role, Role::System);
-        let req = build_request(&[ChatMessage::system("custom"), ChatMessage::user("hi")], 16);
-        let Prompt::Chat(m) = &req.prompt else { panic!("chat") };
+        let req = build_request(
+            &[ChatMessage::system("custom"), ChatMessage::user("hi")],
+            16,
+        );
+        let Prompt::Chat(m) = &req.prompt else {
+            panic!("chat")
+        };
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].content, "custom");
     }
@@ -79,7 +93,8 @@ mod tests {
         let c = CancelToken::new();
         let err = chat(&mut e, &[], None, &c, &mut |_| {}).expect_err("no turn");
         assert_eq!(err.code(), crate::error::ErrorCode::InvalidInput);
-        let err = chat(&mut e, &[ChatMessage::user("  ")], None, &c, &mut |_| {}).expect_err("empty");
+        let err =
+            chat(&mut e, &[ChatMessage::user("  ")], None, &c, &mut |_| {}).expect_err("empty");
         assert_eq!(err.code(), crate::error::ErrorCode::EmptyInput);
     }
 
@@ -89,8 +104,14 @@ mod tests {
         let mut e = ScriptedEngine::new(4096);
         e.push_script(vec![Piece("Hel".into()), Piece("lo!".into())]);
         let mut streamed = String::new();
-        let g = chat(&mut e, &[ChatMessage::user("hi")], None, &CancelToken::new(), &mut |p| streamed.push_str(p))
-            .expect("reply");
+        let g = chat(
+            &mut e,
+            &[ChatMessage::user("hi")],
+            None,
+            &CancelToken::new(),
+            &mut |p| streamed.push_str(p),
+        )
+        .expect("reply");
         assert_eq!(streamed, "Hello!");
         assert_eq!(g.text, "Hello!");
     }
@@ -100,7 +121,10 @@ mod tests {
         use crate::engine::{Priority, ScriptStep, Worker};
         let worker = Worker::spawn(|| {
             let mut e = ScriptedEngine::new(4096);
-            e.push_script(vec![ScriptStep::Piece("partial".into()), ScriptStep::WaitForCancel]);
+            e.push_script(vec![
+                ScriptStep::Piece("partial".into()),
+                ScriptStep::WaitForCancel,
+            ]);
             e.push_reply("next works");
             Ok(e)
         })
@@ -112,7 +136,9 @@ mod tests {
         let err = ticket.wait().expect("ran").expect_err("cancelled");
         assert_eq!(err.code(), crate::error::ErrorCode::Cancelled);
         let next = worker
-            .run(Priority::Normal, |e: &mut ScriptedEngine, c| chat(e, &[ChatMessage::user("hi")], None, c, &mut |_| {}))
+            .run(Priority::Normal, |e: &mut ScriptedEngine, c| {
+                chat(e, &[ChatMessage::user("hi")], None, c, &mut |_| {})
+            })
             .expect("ran")
             .expect("works");
         assert_eq!(next.text, "next works");

@@ -19,13 +19,17 @@ pub enum Rejection {
     /// It answered or addressed the text instead of rewriting it.
     AnsweredInstead(String),
     /// Too few of the input's content words are left.
-    LostMeaning { kept_percent: u32 },
+    LostMeaning {
+        kept_percent: u32,
+    },
     /// It added far more than it was given.
     AddedContent,
     /// Bullet points that are not a list, concise that is not shorter...
     WrongForm(String),
     /// Proofreading rewrote instead of correcting.
-    ChangedTooMuch { changed_percent: u32 },
+    ChangedTooMuch {
+        changed_percent: u32,
+    },
     Unchanged,
 }
 
@@ -86,9 +90,9 @@ const STOPWORDS: &[&str] = &[
     "was", "one", "our", "out", "has", "his", "him", "how", "its", "may", "who", "did", "get",
     "got", "let", "say", "she", "too", "use", "that", "with", "have", "this", "will", "from",
     "they", "them", "then", "than", "been", "were", "what", "when", "where", "which", "would",
-    "could", "should", "there", "their", "these", "those", "into", "just", "also", "very",
-    "some", "about", "after", "before", "because", "while", "being", "does", "doing", "here",
-    "more", "most", "much", "such", "only", "over", "under", "again", "please", "really",
+    "could", "should", "there", "their", "these", "those", "into", "just", "also", "very", "some",
+    "about", "after", "before", "because", "while", "being", "does", "doing", "here", "more",
+    "most", "much", "such", "only", "over", "under", "again", "please", "really",
 ];
 
 fn normalize(text: &str) -> String {
@@ -276,7 +280,11 @@ mod tests {
             (Bullets, "We need milk, eggs and bread. Also call the plumber about the sink.", "- Buy milk, eggs and bread\n- Call the plumber about the sink"),
         ];
         for (mode, input, output) in cases {
-            assert_eq!(check_rephrase(input, output, mode), Ok(()), "{mode:?}: {output:?}");
+            assert_eq!(
+                check_rephrase(input, output, mode),
+                Ok(()),
+                "{mode:?}: {output:?}"
+            );
         }
     }
 
@@ -352,7 +360,10 @@ mod tests {
     #[test]
     fn rejection_reasons_read_as_sentences() {
         let text = Rejection::AnsweredInstead("i'm sorry".into()).to_string();
-        assert_eq!(text, "the model answered the text instead of rewriting it (it wrote \"i'm sorry\")");
+        assert_eq!(
+            text,
+            "the model answered the text instead of rewriting it (it wrote \"i'm sorry\")"
+        );
     }
 
     #[test]

@@ -133,7 +133,9 @@ fn sentence_spans(text: &str) -> Vec<(usize, &str)> {
     while let Some((i, c)) = chars.next() {
         let boundary = match c {
             '\n' => true,
-            '.' | '!' | '?' | '。' | '！' | '？' => chars.peek().is_none_or(|&(_, n)| n.is_whitespace()),
+            '.' | '!' | '?' | '。' | '！' | '？' => {
+                chars.peek().is_none_or(|&(_, n)| n.is_whitespace())
+            }
             _ => false,
         };
         if boundary {
@@ -250,8 +252,14 @@ mod tests {
     #[test]
     fn cleaning_table() {
         let cases = [
-            ("Sure! Here is the rewritten text:\nThe cat sat.", "The cat sat."),
-            ("Here's a more concise version: The cat sat.", "The cat sat."),
+            (
+                "Sure! Here is the rewritten text:\nThe cat sat.",
+                "The cat sat.",
+            ),
+            (
+                "Here's a more concise version: The cat sat.",
+                "The cat sat.",
+            ),
             ("Certainly.\nThe cat sat.", "The cat sat."),
             ("Corrected: The cat sat.", "The cat sat."),
             ("\"The cat sat.\"", "The cat sat."),
@@ -260,12 +268,18 @@ mod tests {
                 "The cat sat on the mat. The dog barked loudly. The cat sat on the mat. The dog",
                 "The cat sat on the mat. The dog barked loudly.",
             ),
-            ("- one item here\n- two item here\n- one item here", "- one item here\n- two item here"),
+            (
+                "- one item here\n- two item here\n- one item here",
+                "- one item here\n- two item here",
+            ),
             ("  plain answer stays  ", "plain answer stays"),
             // A quote inside is not a wrapping quote.
             ("\"Yes\" she said, \"no\"", "\"Yes\" she said, \"no\""),
             // Text that merely starts with a preamble word is kept.
-            ("Sure enough, the train was late.", "Sure enough, the train was late."),
+            (
+                "Sure enough, the train was late.",
+                "Sure enough, the train was late.",
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(clean_output(raw), want, "cleaning {raw:?}");

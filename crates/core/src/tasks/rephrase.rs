@@ -12,7 +12,9 @@
 use super::check::{check_rephrase, Rejection};
 use super::clean::clean_output;
 use super::{budget_for, validate_text};
-use crate::engine::{CancelToken, ChatMessage, Engine, GenerateRequest, Generation, Prompt, Sampling};
+use crate::engine::{
+    CancelToken, ChatMessage, Engine, GenerateRequest, Generation, Prompt, Sampling,
+};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -194,7 +196,11 @@ pub const STRATEGIES: [Strategy; 3] = [
 pub fn completion_prefix(mode: RephraseMode) -> String {
     let mut p = format!("{}\n\n", mode.instruction());
     for (input, output) in mode.examples() {
-        p.push_str(&format!("Text: {input}\n{}:{}\n\n", mode.label(), answer_sep(mode, output)));
+        p.push_str(&format!(
+            "Text: {input}\n{}:{}\n\n",
+            mode.label(),
+            answer_sep(mode, output)
+        ));
     }
     p.push_str("Text: ");
     p
@@ -213,7 +219,12 @@ fn one_paragraph(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-pub fn build_request(text: &str, mode: RephraseMode, strategy: Strategy, max_tokens: usize) -> GenerateRequest {
+pub fn build_request(
+    text: &str,
+    mode: RephraseMode,
+    strategy: Strategy,
+    max_tokens: usize,
+) -> GenerateRequest {
     let text = one_paragraph(text);
     let stops = ["\n\n", "\nText:", "Text:"];
     match strategy {
@@ -278,13 +289,17 @@ pub fn rephrase(
     let input_tokens = engine.count_tokens(&text)?;
     // Room for a rewrite somewhat longer than the input (friendly tone adds words).
     let max_tokens = input_tokens * 2 + 48;
-    budget_for(engine, &build_request(&text, mode, Strategy::Completion, max_tokens))?;
+    budget_for(
+        engine,
+        &build_request(&text, mode, Strategy::Completion, max_tokens),
+    )?;
 
     let mut reasons: Vec<Rejection> = Vec::new();
     for (i, strategy) in STRATEGIES.into_iter().enumerate() {
         let attempt = i + 1;
         let request = build_request(&text, mode, strategy, max_tokens);
-        let generation = engine.generate(&request, cancel, &mut |piece| on_piece(attempt, piece))?;
+        let generation =
+            engine.generate(&request, cancel, &mut |piece| on_piece(attempt, piece))?;
         let cleaned = clean_output(&generation.text);
         match check_rephrase(&text, &cleaned, mode) {
             Ok(()) => {
@@ -301,7 +316,11 @@ pub fn rephrase(
             Err(_) => {}
         }
     }
-    let reason = reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    let reason = reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
     Err(Error::ResultRejected {
         reason: format!("{} attempts failed: {reason}", STRATEGIES.len()),
         suggestion: format!(
@@ -328,9 +347,16 @@ mod tests {
                 panic!("completion prompt expected");
             };
             assert!(p.starts_with(mode.instruction()), "{mode}");
-            assert_eq!(p.matches("Text: ").count(), mode.examples().len() + 1, "{mode}");
+            assert_eq!(
+                p.matches("Text: ").count(),
+                mode.examples().len() + 1,
+                "{mode}"
+            );
             assert!(p.contains("Text: teh cat sat\n"), "{mode}");
-            assert!(p.trim_end().ends_with(&format!("{}:", mode.label())), "{mode}");
+            assert!(
+                p.trim_end().ends_with(&format!("{}:", mode.label())),
+                "{mode}"
+            );
             assert!(req.stop.contains(&"\n\n".to_string()));
             assert_eq!(req.sampling.temperature, 0.0);
         }
@@ -339,7 +365,8 @@ mod tests {
     #[test]
     fn the_completion_prompt_starts_with_the_fixed_prefix() {
         for mode in RephraseMode::ALL {
-            let Prompt::Raw(p) = build_request("hello there", mode, Strategy::Completion, 8).prompt else {
+            let Prompt::Raw(p) = build_request("hello there", mode, Strategy::Completion, 8).prompt
+            else {
                 panic!("completion prompt expected");
             };
             assert!(p.starts_with(&completion_prefix(mode)));
@@ -348,7 +375,12 @@ mod tests {
 
     #[test]
     fn chat_strategy_puts_examples_in_earlier_turns() {
-        let req = build_request("the text", RephraseMode::Friendly, Strategy::ChatFewShot, 64);
+        let req = build_request(
+            "the text",
+            RephraseMode::Friendly,
+            Strategy::ChatFewShot,
+            64,
+        );
         let Prompt::Chat(m) = &req.prompt else {
             panic!("chat prompt expected");
         };
@@ -358,7 +390,9 @@ mod tests {
 
     #[test]
     fn multi_line_input_goes_in_as_one_paragraph() {
-        let Prompt::Raw(p) = build_request("one\n\ntwo", RephraseMode::Rewrite, Strategy::Completion, 8).prompt else {
+        let Prompt::Raw(p) =
+            build_request("one\n\ntwo", RephraseMode::Rewrite, Strategy::Completion, 8).prompt
+        else {
             panic!("completion prompt expected");
         };
         assert!(p.contains("Text: one two\n"));
@@ -366,7 +400,8 @@ mod tests {
 
     #[test]
     fn first_passing_attempt_is_returned_clean() {
-        let mut e = ScriptedEngine::new(4096).reply(" Sure! Here is the text:\nI went to the store.");
+        let mut e =
+            ScriptedEngine::new(4096).reply(" Sure! Here is the text:\nI went to the store.");
         let r = run(&mut e, "i goed to the store.", RephraseMode::Proofread).expect("passes");
         assert_eq!(r.text, "I went to the store.");
         assert_eq!(r.attempts, 1);
@@ -378,7 +413,12 @@ mod tests {
         let mut e = ScriptedEngine::new(4096)
             .reply("I'm sorry, I will send the invoice!")
             .reply("Hi! Could you send the invoice by Friday? Thanks!");
-        let r = run(&mut e, "Send the invoice by Friday.", RephraseMode::Friendly).expect("second passes");
+        let r = run(
+            &mut e,
+            "Send the invoice by Friday.",
+            RephraseMode::Friendly,
+        )
+        .expect("second passes");
         assert_eq!(r.attempts, 2);
         assert!(matches!(e.requests[1].prompt, Prompt::Chat(_)));
     }
@@ -389,10 +429,18 @@ mod tests {
             .reply("I'm sorry about that.")
             .reply("I'm sorry about that.")
             .reply("I'm sorry about that.");
-        let err = run(&mut e, "Send the invoice by Friday.", RephraseMode::Friendly).expect_err("rejected");
+        let err = run(
+            &mut e,
+            "Send the invoice by Friday.",
+            RephraseMode::Friendly,
+        )
+        .expect_err("rejected");
         assert_eq!(err.code(), crate::error::ErrorCode::ResultRejected);
         let msg = err.to_string();
-        assert!(msg.contains("answered the text instead of rewriting it"), "{msg}");
+        assert!(
+            msg.contains("answered the text instead of rewriting it"),
+            "{msg}"
+        );
         assert!(msg.contains("larger model"), "{msg}");
         assert_eq!(e.requests.len(), 3);
     }
@@ -417,14 +465,29 @@ mod tests {
         let mut e = ScriptedEngine::new(64);
         let long = "word ".repeat(100);
         let err = run(&mut e, &long, RephraseMode::Rewrite).expect_err("too long");
-        assert!(matches!(err, Error::ContextTooLong { context_tokens: 64, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::ContextTooLong {
+                    context_tokens: 64,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert!(e.requests.is_empty());
     }
 
     #[test]
     fn modes_parse_from_names_and_aliases() {
-        assert_eq!("bullet-points".parse::<RephraseMode>().ok(), Some(RephraseMode::Bullets));
-        assert_eq!("Formal".parse::<RephraseMode>().ok(), Some(RephraseMode::Professional));
+        assert_eq!(
+            "bullet-points".parse::<RephraseMode>().ok(),
+            Some(RephraseMode::Bullets)
+        );
+        assert_eq!(
+            "Formal".parse::<RephraseMode>().ok(),
+            Some(RephraseMode::Professional)
+        );
         let err = "poetic".parse::<RephraseMode>().expect_err("unknown");
         assert!(err.to_string().contains("choose one of"));
     }

@@ -20,7 +20,11 @@ pub enum SummaryLength {
 }
 
 impl SummaryLength {
-    pub const ALL: [SummaryLength; 3] = [SummaryLength::Short, SummaryLength::Medium, SummaryLength::Bullets];
+    pub const ALL: [SummaryLength; 3] = [
+        SummaryLength::Short,
+        SummaryLength::Medium,
+        SummaryLength::Bullets,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -56,7 +60,11 @@ impl FromStr for SummaryLength {
         SummaryLength::ALL
             .into_iter()
             .find(|l| l.name() == s)
-            .ok_or_else(|| Error::InvalidInput(format!("unknown summary length '{s}'; choose short, medium or bullets")))
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "unknown summary length '{s}'; choose short, medium or bullets"
+                ))
+            })
     }
 }
 
@@ -76,17 +84,29 @@ pub enum Strategy {
 /// summary; the instruction before the document in the user turn, or a
 /// completion-style "Summary:" prompt, invented names and times. The others
 /// are fallbacks for when the first echoes the document.
-pub const STRATEGIES: [Strategy; 3] = [Strategy::SystemInstruction, Strategy::InstructionAfter, Strategy::Tldr];
+pub const STRATEGIES: [Strategy; 3] = [
+    Strategy::SystemInstruction,
+    Strategy::InstructionAfter,
+    Strategy::Tldr,
+];
 
 pub fn build_request(text: &str, length: SummaryLength, strategy: Strategy) -> GenerateRequest {
     let text = text.trim();
     let ask = format!("{} Use only facts stated in the text.", length.ask());
     let prompt = match strategy {
-        Strategy::SystemInstruction => Prompt::Chat(vec![ChatMessage::system(ask), ChatMessage::user(text)]),
-        Strategy::InstructionAfter => Prompt::Chat(vec![ChatMessage::user(format!("{text}\n\n{ask}"))]),
+        Strategy::SystemInstruction => {
+            Prompt::Chat(vec![ChatMessage::system(ask), ChatMessage::user(text)])
+        }
+        Strategy::InstructionAfter => {
+            Prompt::Chat(vec![ChatMessage::user(format!("{text}\n\n{ask}"))])
+        }
         Strategy::Tldr => Prompt::Raw(format!(
             "{text}\n\nTL;DR{}:",
-            if length == SummaryLength::Bullets { " (bullet points)" } else { "" }
+            if length == SummaryLength::Bullets {
+                " (bullet points)"
+            } else {
+                ""
+            }
         )),
     };
     let request = GenerateRequest::new(prompt, length.max_tokens());
@@ -98,7 +118,11 @@ pub fn build_request(text: &str, length: SummaryLength, strategy: Strategy) -> G
 }
 
 /// Why a summary was refused.
-pub fn check_summary(source: &str, summary: &str, length: SummaryLength) -> std::result::Result<(), String> {
+pub fn check_summary(
+    source: &str,
+    summary: &str,
+    length: SummaryLength,
+) -> std::result::Result<(), String> {
     let src = source.split_whitespace().count();
     let out = summary.split_whitespace().count();
     if out == 0 {
@@ -121,9 +145,14 @@ pub fn check_summary(source: &str, summary: &str, length: SummaryLength) -> std:
         return Err(format!("the summary states {n}, which the text does not"));
     }
     if length == SummaryLength::Bullets {
-        let items = summary.lines().filter(|l| l.trim_start().starts_with(['-', '*', '•'])).count();
+        let items = summary
+            .lines()
+            .filter(|l| l.trim_start().starts_with(['-', '*', '•']))
+            .count();
         if items < 2 {
-            return Err(format!("bullet points were asked for but the summary has {items} list item(s)"));
+            return Err(format!(
+                "bullet points were asked for but the summary has {items} list item(s)"
+            ));
         }
     }
     Ok(())
@@ -144,7 +173,10 @@ fn invented_number(source: &str, summary: &str) -> Option<String> {
 fn copied_fraction(source: &str, summary: &str) -> f64 {
     let norm = |t: &str| -> Vec<String> {
         t.split_whitespace()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
             .filter(|w| !w.is_empty())
             .collect()
     };
@@ -177,7 +209,10 @@ pub fn summarize(
     on_piece: &mut dyn FnMut(usize, &str),
 ) -> Result<Summary> {
     let text = validate_text(text)?;
-    budget_for(engine, &build_request(&text, length, Strategy::SystemInstruction))?;
+    budget_for(
+        engine,
+        &build_request(&text, length, Strategy::SystemInstruction),
+    )?;
     let source_tokens = engine.count_tokens(&text)?;
     let mut reasons: Vec<String> = Vec::new();
     for (i, strategy) in STRATEGIES.into_iter().enumerate() {
@@ -210,7 +245,11 @@ pub fn summarize(
         }
     }
     Err(Error::ResultRejected {
-        reason: format!("{} attempts failed: {}", STRATEGIES.len(), reasons.join("; ")),
+        reason: format!(
+            "{} attempts failed: {}",
+            STRATEGIES.len(),
+            reasons.join("; ")
+        ),
         suggestion: format!(
             "Try another length, or a larger model than {}.",
             engine.info().name
@@ -231,20 +270,36 @@ mod tests {
         assert!(check_summary(&source, "Not a list.", SummaryLength::Bullets).is_err());
         assert!(check_summary(&source, "- one\n- two", SummaryLength::Bullets).is_ok());
         assert!(check_summary(&source, "  ", SummaryLength::Medium).is_err());
-        let doc: String = (1..=30).map(|i| format!("Item {i} costs {i} euros. ")).collect();
-        let half: String = (1..=15).map(|i| format!("Item {i} costs {i} euros. ")).collect();
+        let doc: String = (1..=30)
+            .map(|i| format!("Item {i} costs {i} euros. "))
+            .collect();
+        let half: String = (1..=15)
+            .map(|i| format!("Item {i} costs {i} euros. "))
+            .collect();
         let err = check_summary(&doc, &half, SummaryLength::Short).expect_err("copied");
         assert!(err.contains("copied"), "{err}");
         assert!(check_summary(&doc, "Item 1 costs 1 euros.", SummaryLength::Short).is_ok());
-        let err = check_summary(&doc, "Item 7 costs 99 euros.", SummaryLength::Short).expect_err("invented");
+        let err = check_summary(&doc, "Item 7 costs 99 euros.", SummaryLength::Short)
+            .expect_err("invented");
         assert!(err.contains("99"), "{err}");
     }
 
     #[test]
     fn an_echoed_document_is_retried_with_the_next_prompt() {
-        let doc: String = (1..=20).map(|i| format!("Room {i} opens at {i} o'clock. ")).collect();
-        let mut e = ScriptedEngine::new(4096).reply(&doc).reply("The library opens at nine.");
-        let s = summarize(&mut e, &doc, SummaryLength::Short, &CancelToken::new(), &mut |_, _| {}).expect("summary");
+        let doc: String = (1..=20)
+            .map(|i| format!("Room {i} opens at {i} o'clock. "))
+            .collect();
+        let mut e = ScriptedEngine::new(4096)
+            .reply(&doc)
+            .reply("The library opens at nine.");
+        let s = summarize(
+            &mut e,
+            &doc,
+            SummaryLength::Short,
+            &CancelToken::new(),
+            &mut |_, _| {},
+        )
+        .expect("summary");
         assert_eq!(s.attempts, 2);
         assert_eq!(s.text, "The library opens at nine.");
     }
@@ -264,16 +319,28 @@ mod tests {
     #[test]
     fn summary_is_cleaned() {
         let mut e = ScriptedEngine::new(4096).reply("Here is a summary:\nCats sleep a lot.");
-        let s = summarize(&mut e, "Cats sleep sixteen hours a day.", SummaryLength::Short, &CancelToken::new(), &mut |_, _| {})
-            .expect("summary");
+        let s = summarize(
+            &mut e,
+            "Cats sleep sixteen hours a day.",
+            SummaryLength::Short,
+            &CancelToken::new(),
+            &mut |_, _| {},
+        )
+        .expect("summary");
         assert_eq!(s.text, "Cats sleep a lot.");
     }
 
     #[test]
     fn text_over_the_window_is_refused_not_cut() {
         let mut e = ScriptedEngine::new(200);
-        let err = summarize(&mut e, &"word ".repeat(300), SummaryLength::Short, &CancelToken::new(), &mut |_, _| {})
-            .expect_err("too long");
+        let err = summarize(
+            &mut e,
+            &"word ".repeat(300),
+            SummaryLength::Short,
+            &CancelToken::new(),
+            &mut |_, _| {},
+        )
+        .expect_err("too long");
         assert_eq!(err.code(), crate::error::ErrorCode::ContextTooLong);
     }
 }

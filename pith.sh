@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Pith's two set-up commands, for a fresh Debian/Ubuntu machine:
+#
+#   ./pith.sh start   install what is missing, fetch the default model, build, open the app
+#   ./pith.sh test    the same set-up (plus the second test model), then every test
+#
+# Installs apt packages when run as root; otherwise prints the exact command.
+# CARGO_TARGET_DIR is honoured, so a warm build folder can be shared.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'pith.sh: %s\n' "$*" >&2; exit 1; }
+
+# Build and run: compilers, llama.cpp's cmake build, WebKitGTK for the window.
+APT_BUILD=(build-essential pkg-config cmake clang libclang-dev libssl-dev
+           libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+           python3 python3-pip file)
+# End-to-end tests: a virtual screen, input and clipboard tools, screenshots, WebDriver.
+APT_TEST=(xvfb xauth xdotool xclip imagemagick webkit2gtk-driver x11-utils)
+
+install_apt() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" -eq 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    die "missing system packages. Run:
+  sudo apt-get update && sudo apt-get install -y ${missing[*]}
+then run this command again."
+  fi
+}
+
+check_rust() {
+  command -v cargo >/dev/null || die "Rust is not installed. Install it with rustup (https://rustup.rs), then run this command again."
+  local v; v=$(rustc --version | awk '{print $2}')
+  [ "$(printf '%s\n1.85.0\n' "$v" | sort -V | head -n1)" = "1.85.0" ] || die "Rust $v is too old; Pith needs 1.85 or newer (rustup update)."
+}
+
+install_npm() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+install_tauri_driver() {
+  # The W3C WebDriver bridge the end-to-end tests drive the window through.
+  if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    say "installing tauri-driver"
+    cargo install tauri-driver --locked --version 2.0.6
+  fi
+}
+
+target_dir() {
+  cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
+}
+
+setup() { # extra apt packages...
+  install_apt "${APT_BUILD[@]}" "$@"
+  check_rust
+  install_npm
+}
+
+cmd_start() {
+  setup
+  say "fetching the default model"
+  scripts/fetch-models.sh
+  say "building"
+  npm run -s build:ui
+  cargo build --workspace --all-targets
+  if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    die "no display: the app needs a desktop session (the command line works anywhere: $(target_dir)/debug/pith --help)"
+  fi
+  say "starting Pith"
+  exec "$(target_dir)/debug/pith-desktop"
+}
+
+cmd_test() {
+  setup "${APT_TEST[@]}"
+  install_tauri_driver
+  say "fetching the models the tests use"
+  scripts/fetch-models.sh --all
+  say "format and lint"
+  cargo fmt --all --check
+  npm run -s check:ui
+  npm run -s build:ui
+  cargo clippy --workspace --all-targets -- -D warnings
+  say "UI unit tests"
+  npm run -s test:ui
+  say "Rust tests (unit, real model, command line)"
+  cargo test --workspace --all-targets
+  say "end-to-end: the real app under Xvfb"
+  PITH_DESKTOP_BIN="$(target_dir)/debug/pith-desktop" python3 -m unittest discover -s tests/e2e -t . -v
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  test) cmd_test ;;
+  *) echo "usage: ./pith.sh start | test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,158 @@
+"""Helpers to run the real Pith app under Xvfb and drive it like a person.
+
+- a private Xvfb screen per test class;
+- tauri-driver + WebKitWebDriver for the DOM, spoken to over plain HTTP;
+- xdotool for windows and keys, ImageMagick `import` for screenshots.
+Screenshots land in tests/e2e/out/ (ignored by git).
+"""
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "e2e" / "out"
+
+
+def app_binary():
+    path = os.environ.get("PITH_DESKTOP_BIN")
+    if not path or not os.path.isfile(path):
+        raise RuntimeError("set PITH_DESKTOP_BIN to the built pith-desktop binary (./pith.sh test does)")
+    return path
+
+
+def free_display():
+    for n in range(90, 200):
+        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+            return f":{n}"
+    raise RuntimeError("no free X display number")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what, interval=0.2):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last})")
+
+
+class Screen:
+    """A private Xvfb display."""
+
+    def __init__(self):
+        self.display = free_display()
+        self.proc = subprocess.Popen(
+            ["Xvfb", self.display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.env = dict(os.environ, DISPLAY=self.display)
+        self.env.pop("WAYLAND_DISPLAY", None)
+        wait_for(lambda: subprocess.run(["xdpyinfo"], env=self.env, capture_output=True).returncode == 0, 20, "Xvfb")
+
+    def screenshot(self, name):
+        OUT.mkdir(parents=True, exist_ok=True)
+        path = OUT / name
+        subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True)
+        return path
+
+    def colors(self, path):
+        """Distinct colours in a screenshot: a blank or failed window has very few."""
+        out = subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True, check=True)
+        return int(out.stdout.strip())
+
+    def find_window(self, name, timeout=60):
+        def search():
+            r = subprocess.run(["xdotool", "search", "--name", name], env=self.env, capture_output=True, text=True)
+            return r.stdout.split()
+        return wait_for(search, timeout, f"a window named {name!r}")
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class Driver:
+    """tauri-driver in front of WebKitWebDriver, with one W3C session on the app."""
+
+    def __init__(self, screen, env_extra=None):
+        driver = shutil.which("tauri-driver") or os.path.expanduser("~/.cargo/bin/tauri-driver")
+        if not os.path.exists(driver):
+            raise RuntimeError("tauri-driver is not installed (./pith.sh test installs it)")
+        self.port = free_port()
+        self.native_port = free_port()
+        env = dict(screen.env, **(env_extra or {}))
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [driver, "--port", str(self.port), "--native-port", str(self.native_port)],
+            env=env, stdout=self.log, stderr=self.log,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        wait_for(self._ready, 30, "tauri-driver")
+        caps = {"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": app_binary()},
+        }}}
+        self.session = self.call("POST", "/session", caps)["sessionId"]
+
+    def _ready(self):
+        try:
+            with urllib.request.urlopen(self.base + "/status", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return json.loads(r.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"WebDriver {method} {path}: {e.code} {e.read()[:500]!r}") from None
+
+    def s(self, path):
+        return f"/session/{self.session}{path}"
+
+    def find(self, css):
+        els = self.call("POST", self.s("/elements"), {"using": "css selector", "value": css})
+        return [next(iter(e.values())) for e in els]
+
+    def text(self, css):
+        els = self.find(css)
+        return self.call("GET", self.s(f"/element/{els[0]}/text")) if els else None
+
+    def title(self):
+        return self.call("GET", self.s("/title"))
+
+    def close(self):
+        try:
+            self.call("DELETE", self.s(""))
+        except Exception:  # noqa: BLE001 - closing what may already be gone
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()

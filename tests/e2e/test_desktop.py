@@ -1,0 +1,59 @@
+"""The real Pith desktop app, under Xvfb, with the real default model."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+from tests.e2e.desktop import Driver, Screen, app_binary, wait_for
+
+
+class WindowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.screen = Screen()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.screen.close()
+
+    def test_the_window_opens_loads_the_model_and_shows_it(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            self.assertTrue(driver.title().startswith("Pith"))
+            status = wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            self.assertEqual(status, "Ready")
+            name = driver.text(".card h2")
+            self.assertIn("SmolLM2-135M-Instruct", name)
+            self.assertIn("135M parameters", driver.text(".facts"))
+            self.screen.find_window("^Pith$")
+            shot = self.screen.screenshot("main-ready.png")
+            self.assertGreater(self.screen.colors(shot), 50, "the window is drawn, not blank")
+        finally:
+            driver.close()
+
+    def test_without_a_model_the_first_run_screen_says_how_to_get_one(self):
+        empty = tempfile.mkdtemp(prefix="pith-e2e-nomodel-")
+        driver = Driver(self.screen, {"PITH_MODELS_DIR": empty, "PITH_DATA_DIR": empty})
+        try:
+            heading = wait_for(lambda: driver.text(".card-warn h2"), 60, "the first-run screen")
+            self.assertEqual(heading, "No model installed yet")
+            self.assertIn("npm run fetch-model", driver.text(".card-warn"))
+            self.screen.screenshot("first-run.png")
+        finally:
+            driver.close()
+
+    def test_the_app_starts_without_webdriver_and_quits_cleanly(self):
+        proc = subprocess.Popen([app_binary()], env=dict(self.screen.env, PITH_DATA_DIR=tempfile.mkdtemp()),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            windows = self.screen.find_window("^Pith$", timeout=60)
+            self.assertTrue(windows)
+            self.assertIsNone(proc.poll(), "the app is still running")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,71 @@
+// Renders the engine status. Pure DOM building from plain data, so it is
+// tested without a window.
+import type { EngineStatus } from "./api";
+import { formatBytes, formatParameters, formatTokens } from "./format";
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+export function statusPill(status: EngineStatus): HTMLElement {
+  const text = { loading: "Loading model…", ready: "Ready", failed: "No model" }[status.state];
+  return el("span", { class: `pill pill-${status.state}`, role: "status" }, text);
+}
+
+export function statusCard(status: EngineStatus): HTMLElement {
+  switch (status.state) {
+    case "loading":
+      return el(
+        "section",
+        { class: "card", "aria-busy": "true" },
+        el("h2", {}, "Loading the model"),
+        el("p", { class: "muted" }, "Reading the model into memory. This takes a moment on first start."),
+      );
+    case "ready": {
+      const m = status.model;
+      return el(
+        "section",
+        { class: "card" },
+        el("h2", {}, m.name),
+        el(
+          "dl",
+          { class: "facts" },
+          el("dt", {}, "Size"),
+          el("dd", {}, `${formatParameters(m.parameters)} · ${formatBytes(m.size_bytes)}`),
+          el("dt", {}, "Context"),
+          el("dd", {}, formatTokens(m.context)),
+          el("dt", {}, "Architecture"),
+          el("dd", {}, `${m.architecture}, ${m.layers} layers`),
+          el("dt", {}, "Threads"),
+          el("dd", {}, String(status.threads)),
+        ),
+        el("p", { class: "muted" }, "Runs entirely on this computer. Nothing you write leaves it."),
+      );
+    }
+    case "failed": {
+      const noModel = status.error.code === "MODEL_NOT_FOUND";
+      return el(
+        "section",
+        { class: "card card-warn", role: "alert" },
+        el("h2", {}, noModel ? "No model installed yet" : "The model could not be loaded"),
+        el("p", {}, status.error.message),
+        noModel
+          ? el(
+              "p",
+              { class: "muted" },
+              "Fetch the default model (SmolLM2 135M, 98 MB) with ",
+              el("code", {}, "npm run fetch-model"),
+              ", then restart Pith.",
+            )
+          : el("p", { class: "muted" }, `Error code: ${status.error.code}`),
+      );
+    }
+  }
+}
