@@ -74,6 +74,12 @@ class Screen:
         subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True)
         return path
 
+    def screenshot_drawn(self, name, min_colors=50, timeout=15):
+        """A screenshot taken once the window has painted (the DOM can be
+        ready a moment before the pixels are)."""
+        return wait_for(lambda: (p := self.screenshot(name)) and self.colors(p) >= min_colors and p,
+                        timeout, f"{name} to show a drawn window")
+
     def colors(self, path):
         """Distinct colours in a screenshot: a blank or failed window has very few."""
         out = subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True, check=True)
@@ -140,8 +146,10 @@ class Driver:
         return [next(iter(e.values())) for e in els]
 
     def text(self, css):
-        els = self.find(css)
-        return self.call("GET", self.s(f"/element/{els[0]}/text")) if els else None
+        """Text of the first element matching `css`, or None; read in one
+        script call so a re-render between find and read cannot interfere."""
+        script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;"
+        return self.call("POST", self.s("/execute/sync"), {"script": script, "args": [css]})
 
     def title(self):
         return self.call("GET", self.s("/title"))
@@ -156,3 +164,4 @@ class Driver:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()

@@ -50,21 +50,27 @@ export function statusCard(status: EngineStatus): HTMLElement {
       );
     }
     case "failed": {
-      const noModel = status.error.code === "MODEL_NOT_FOUND";
+      if (status.error.code === "MODEL_NOT_FOUND") {
+        return el(
+          "section",
+          { class: "card card-warn", role: "alert" },
+          el("h2", {}, "No model installed yet"),
+          el(
+            "p",
+            {},
+            "Pith runs a small language model on this computer. Fetch the default one (SmolLM2 135M, 98 MB) with ",
+            el("code", {}, "npm run fetch-model"),
+            ", then restart Pith.",
+          ),
+          el("p", { class: "detail" }, status.error.message),
+        );
+      }
       return el(
         "section",
         { class: "card card-warn", role: "alert" },
-        el("h2", {}, noModel ? "No model installed yet" : "The model could not be loaded"),
+        el("h2", {}, "The model could not be loaded"),
         el("p", {}, status.error.message),
-        noModel
-          ? el(
-              "p",
-              { class: "muted" },
-              "Fetch the default model (SmolLM2 135M, 98 MB) with ",
-              el("code", {}, "npm run fetch-model"),
-              ", then restart Pith.",
-            )
-          : el("p", { class: "muted" }, `Error code: ${status.error.code}`),
+        el("p", { class: "detail" }, `Error code: ${status.error.code}`),
       );
     }
   }

@@ -27,8 +27,9 @@ pub const PROMPT_CHUNK: usize = 128;
 /// job, and the KV cache of a small model stays in the tens of megabytes.
 const DEFAULT_MAX_CONTEXT: u32 = 4096;
 
-/// How to load a model.
-#[derive(Debug, Clone)]
+/// How to load a model. The default: the model's context up to 4096 tokens,
+/// physical cores, CPU only, weights read into memory.
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Context window; `None` takes the model's trained length up to 4096.
     pub context: Option<u32>,
@@ -38,17 +39,6 @@ pub struct LoadOptions {
     pub gpu_layers: u32,
     /// Memory-map the file instead of reading it (see the crate docs).
     pub use_mmap: bool,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        Self {
-            context: None,
-            threads: None,
-            gpu_layers: 0,
-            use_mmap: false,
-        }
-    }
 }
 
 /// llama.cpp allows one backend per process; every engine shares it.
