@@ -1,30 +1,19 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own llama-bench from the exact source Pith links (the
-# vendored copy inside the llama-cpp-sys-2 crate) with the same CPU flags,
-# and runs it with the method `pith bench` uses (-p 512 -n 128), so the two
-# can be compared on one machine.
-#   scripts/bench-raw-llama.sh [MODEL.gguf] [native|portable]
+# Raw llama.cpp figures to compare with `pith bench`: compiles
+# scripts/raw-bench/raw_bench.cpp (llama-bench's method) against the static
+# llama.cpp libraries that Pith's own build produced, so the source and the
+# CPU flags are exactly the same, then runs it.
+#   scripts/bench-raw-llama.sh [MODEL.gguf] [THREADS]
+# Build Pith first (./pith.sh start or cargo build). Honours CARGO_TARGET_DIR.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 model="${1:-$root/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
-flavor="${2:-native}"
-src=$(cd "$root" && cargo metadata --format-version 1 | python3 -c '
-import json, os, sys
-for p in json.load(sys.stdin)["packages"]:
-    if p["name"] == "llama-cpp-sys-2":
-        print(os.path.join(os.path.dirname(p["manifest_path"]), "llama.cpp"))
-        break')
-build="${TMPDIR:-/tmp}/pith-llama-bench-$flavor"
-if [ "$flavor" = native ]; then
-  cpu=(-DGGML_NATIVE=ON)
-else # what llama-cpp-sys-2 sets for the default x86-64 target features
-  cpu=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_SSE42=ON)
-fi
-if [ ! -x "$build/bin/llama-bench" ]; then
-  cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cpu[@]}" -DGGML_OPENMP=ON \
-    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
-    -DBUILD_SHARED_LIBS=OFF >/dev/null
-  cmake --build "$build" --target llama-bench -j "$(nproc)" >/dev/null
-fi
-threads=$(python3 -c 'import os; print(len({l for l in open("/proc/cpuinfo") if l.startswith("core id")}) or os.cpu_count())')
-"$build/bin/llama-bench" -m "$model" -p 512 -n 128 -t "$threads" -r 3 --mmap 0 -o json
+threads="${2:-$(grep '^core id' /proc/cpuinfo | sort -u | wc -l)}"
+target=$(cd "$root" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+out=$(ls -td "$target"/debug/build/llama-cpp-sys-2-*/out 2>/dev/null | while read -r d; do [ -f "$d/lib/libllama.a" ] && echo "$d" && break; done)
+[ -n "$out" ] || { echo "no llama.cpp build found under $target; build Pith first" >&2; exit 1; }
+bin="$out/pith-raw-bench"
+g++ -O2 -std=c++17 -march=native -I "$out/include" "$root/scripts/raw-bench/raw_bench.cpp" \
+  "$out/lib/libllama.a" "$out/lib/libggml.a" "$out/lib/libggml-cpu.a" "$out/lib/libggml-base.a" \
+  -fopenmp -lpthread -ldl -o "$bin"
+"$bin" "$model" "$threads"

@@ -7,7 +7,8 @@ use pith_core::tasks::rephrase::{rephrase, RephraseMode};
 use pith_llama::{LlamaEngine, LoadOptions};
 use std::time::Instant;
 
-/// A 40-word text for the rephrase first-token figure.
+/// A 40-word text with errors, proofread (the hotkey's default mode) for the
+/// rephrase first-token figure.
 const REPHRASE_TEXT: &str =
     "i wanted to let you know that the delivery of the new office chairs has been \
     moved to next tuesday because the supplier had problems with there trucks, so please keep the \
@@ -21,14 +22,66 @@ fn peak_rss_mb() -> Option<f64> {
     Some((kb / 1024.0 * 10.0).round() / 10.0)
 }
 
+/// The 10th turn of a conversation with ~1,500 tokens of history: time to
+/// first token with the history still in the KV cache, and after clearing it.
+fn chat_ttft(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
+    use pith_core::engine::{ChatMessage, GenerateRequest, Prompt};
+    let topics = [
+        "the river walk",
+        "the old market",
+        "the train times",
+        "the museum tickets",
+        "the weather",
+        "the hotel breakfast",
+        "the bike rental",
+        "the harbour boats",
+        "the evening concert",
+    ];
+    let mut history = Vec::new();
+    for (i, t) in topics.iter().enumerate() {
+        history.push(ChatMessage::user(format!(
+            "Day {}: tell me what to expect from {t}, how long it takes, what it costs, and whether              it is better in the morning or the afternoon for a family with two children who like              to walk but get tired after lunch.",
+            i + 1
+        )));
+        history.push(ChatMessage::assistant(format!(
+            "For {t}, plan about two hours and bring water. Prices are moderate and children often              pay half. Mornings are quieter and cooler, so start early, take a break before lunch,              and keep the afternoon for something calm near the hotel. Check opening times the day              before, because they change with the season and on public holidays."
+        )));
+    }
+    let tenth = ChatMessage::user("Which of these should we do on the last day?");
+    let nine_turns_prompt = Prompt::Chat(history[..history.len() - 1].to_vec());
+    let mut full = history.clone();
+    full.push(tenth);
+    let request = GenerateRequest::new(Prompt::Chat(full), 16);
+    let cancel = CancelToken::new();
+
+    // As in a real session: turn nine's prompt is already evaluated.
+    engine.clear_cache();
+    engine.generate(
+        &GenerateRequest::new(nine_turns_prompt, 1),
+        &cancel,
+        &mut |_| {},
+    )?;
+    let reuse = engine.generate(&request, &cancel, &mut |_| {})?;
+    engine.clear_cache();
+    let fresh = engine.generate(&request, &cancel, &mut |_| {})?;
+    Ok(serde_json::json!({
+        "chat_history_tokens": fresh.prompt_tokens,
+        "chat_ttft_reuse_s": round3(reuse.ttft_s),
+        "chat_ttft_full_s": round3(fresh.ttft_s),
+        "chat_evaluated_reuse": reuse.evaluated_prompt_tokens,
+        "chat_evaluated_full": fresh.evaluated_prompt_tokens,
+    }))
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-pub fn run(args: &ModelArgs) -> Result<(), Failure> {
+pub fn run(args: &ModelArgs, use_mmap: bool) -> Result<(), Failure> {
     let path = pith_core::models::resolve_model(args.model.as_deref()).or_fail(true)?;
     let options = LoadOptions {
         threads: args.threads,
+        use_mmap,
         ..LoadOptions::default()
     };
     eprintln!("pith bench: {}", path.display());
@@ -55,14 +108,18 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
     );
     let rephrase_ttft_s = first_piece.map(round3);
 
+    eprintln!("pith bench: chat turn 10 with and without prefix reuse ...");
+    let chat = chat_ttft(&mut engine).or_fail(true)?;
+
     let info = engine.info().clone();
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "model": info.name,
         "model_file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
         "model_size_mb": (info.size_bytes as f64 / 1e6).round(),
         "cpu_target": env!("PITH_CPU_TARGET"),
         "cpu_features": pith_llama::cpu_features(),
         "threads": engine.threads(),
+        "mmap": use_mmap,
         "context": info.context,
         "load_s": round3(load_s),
         "prompt_tps": (prompt_tps * 10.0).round() / 10.0,
@@ -71,6 +128,9 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
         "rephrase_ok": rephrased.is_ok(),
         "peak_rss_mb": peak_rss_mb(),
     });
+    if let (Some(all), Some(more)) = (value.as_object_mut(), chat.as_object()) {
+        all.extend(more.clone());
+    }
     println!(
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_default()

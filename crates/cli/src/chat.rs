@@ -1,18 +1,29 @@
-//! `pith chat`: interactive on a terminal, line-per-turn otherwise.
+//! `pith chat`: conversations stored in the history database.
 //!
-//! History is kept for the session. On a terminal, Ctrl-C stops a reply
-//! being written (the partial reply is kept); `/reset` starts over; `/exit`
-//! or end of input quits.
+//! Interactive on a terminal (Ctrl-C stops a reply, which is kept and marked
+//! interrupted; `/exit` or end of input quits); otherwise each input line is
+//! one user turn and each reply is printed followed by a blank line.
 
+use crate::history::open_store;
 use crate::jobs::start;
 use crate::{Failure, ModelArgs, OrFail};
-use pith_core::engine::{CancelToken, ChatMessage, Priority};
-use pith_core::{tasks, ErrorCode};
+use pith_core::engine::{CancelToken, Priority};
+use pith_core::history::ConversationId;
+use pith_core::tasks::conversation::{chat_turn, UNTITLED};
+use pith_core::ErrorCode;
 use pith_llama::LlamaEngine;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub fn run(args: &ModelArgs) -> Result<(), Failure> {
+pub fn run(args: &ModelArgs, conversation: Option<i64>) -> Result<(), Failure> {
+    let store = Arc::new(Mutex::new(open_store().or_fail(false)?));
+    let conversation = {
+        let mut h = store.lock().unwrap_or_else(PoisonError::into_inner);
+        match conversation {
+            Some(id) => h.conversation(ConversationId(id)).or_fail(false)?.id,
+            None => h.create_conversation(UNTITLED, None).or_fail(false)?,
+        }
+    };
     let (worker, path) = start(args).or_fail(false)?;
     let interactive = std::io::stdin().is_terminal();
     // Ctrl-C cancels the reply in progress; at the prompt it quits.
@@ -30,13 +41,12 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
     });
     if interactive {
         eprintln!(
-            "pith chat with {} — /reset starts over, /exit quits, Ctrl-C stops a reply",
+            "pith chat with {} — conversation {conversation}; /exit quits, Ctrl-C stops a reply",
             path.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         );
     }
-    let mut history: Vec<ChatMessage> = Vec::new();
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
@@ -52,44 +62,40 @@ pub fn run(args: &ModelArgs) -> Result<(), Failure> {
         match line.as_str() {
             "" => continue,
             "/exit" | "/quit" => break,
-            "/reset" => {
-                history.clear();
-                eprintln!("(conversation cleared)");
-                continue;
-            }
             _ => {}
         }
-        history.push(ChatMessage::user(line));
-        let turn = history.clone();
+        let turn_store = Arc::clone(&store);
         let ticket = worker.submit(Priority::Normal, move |engine: &mut LlamaEngine, cancel| {
             let mut out = std::io::stdout();
-            tasks::chat::chat(engine, &turn, None, cancel, &mut |piece| {
-                let _ = out.write_all(piece.as_bytes());
-                let _ = out.flush();
-            })
+            chat_turn(
+                engine,
+                &turn_store,
+                conversation,
+                &line,
+                None,
+                cancel,
+                &mut |piece| {
+                    let _ = out.write_all(piece.as_bytes());
+                    let _ = out.flush();
+                },
+            )
         });
         *current.lock().unwrap_or_else(PoisonError::into_inner) = Some(ticket.cancel_token());
         let outcome = ticket.wait().or_fail(false)?;
         *current.lock().unwrap_or_else(PoisonError::into_inner) = None;
         match outcome {
-            Ok(reply) => {
+            Ok(turn) => {
                 println!("\n");
-                history.push(ChatMessage::assistant(reply.text));
+                if turn.folded > 0 && interactive {
+                    eprintln!("(older turns were folded into the conversation's running summary)");
+                }
             }
             Err(e) if e.code() == ErrorCode::Cancelled => {
                 println!("\n");
-                eprintln!("(stopped)");
-                history.pop();
+                eprintln!("(stopped; the partial reply is kept)");
             }
-            Err(e) if e.code() == ErrorCode::ContextTooLong => {
-                history.pop();
-                eprintln!("pith: {e}. Type /reset to start a new conversation.");
-                if !interactive {
-                    return Err(Failure {
-                        error: e,
-                        json: false,
-                    });
-                }
+            Err(e) if interactive && e.code() == ErrorCode::ContextTooLong => {
+                eprintln!("pith: {e}")
             }
             Err(e) => {
                 return Err(Failure {

@@ -6,6 +6,7 @@
 
 mod bench;
 mod chat;
+mod history;
 mod jobs;
 
 use clap::{Parser, Subcommand};
@@ -71,17 +72,32 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
-    /// Chat. Interactive on a terminal; otherwise each input line is one turn
-    /// and each reply is printed followed by a blank line.
+    /// Chat, saved in the history. Interactive on a terminal; otherwise each
+    /// input line is one turn and each reply is printed followed by a blank line.
     Chat {
+        /// Continue this conversation (see `pith history list`).
+        #[arg(long, value_name = "ID", conflicts_with = "new")]
+        conversation: Option<i64>,
+        /// Start a new conversation (the default).
+        #[arg(long)]
+        new: bool,
         #[command(flatten)]
         model: ModelArgs,
+    },
+    /// Stored conversations: list, show, search, export, rm.
+    History {
+        #[command(subcommand)]
+        command: history::HistoryCommand,
     },
     /// Measure load time, prompt and generation speed, first-token latency and
     /// memory; prints one JSON object.
     Bench {
         #[arg(long)]
         json: bool,
+        /// Memory-map the model instead of reading it into memory (to compare
+        /// peak_rss_mb; Pith reads it by default).
+        #[arg(long)]
+        mmap: bool,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -103,8 +119,17 @@ fn main() -> ExitCode {
             json,
             model,
         } => jobs::summarize(&model, &file, length, json),
-        Command::Chat { model } => chat::run(&model),
-        Command::Bench { json: _, model } => bench::run(&model),
+        Command::Chat {
+            conversation,
+            new: _,
+            model,
+        } => chat::run(&model, conversation),
+        Command::History { command } => history::run(command),
+        Command::Bench {
+            json: _,
+            mmap,
+            model,
+        } => bench::run(&model, mmap),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,9 +4,17 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// Runs pith with its own empty data folder (history database), so tests
+/// never touch a real profile.
 fn pith(args: &[&str], stdin: &[u8]) -> Output {
+    let data = tempfile::tempdir().expect("tmp");
+    pith_in(data.path(), args, stdin)
+}
+
+fn pith_in(data: &std::path::Path, args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pith"))
         .args(args)
+        .env("PITH_DATA_DIR", data)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -236,4 +244,107 @@ fn bench_prints_one_json_object_with_every_figure() {
     let features = v["cpu_features"].as_array().expect("cpu_features");
     assert!(!features.is_empty());
     assert!(v["cpu_target"] == "native" || v["cpu_target"] == "portable");
+}
+
+#[test]
+fn chats_are_saved_and_can_be_listed_shown_searched_exported_and_removed() {
+    let data = tempfile::tempdir().expect("tmp");
+    let o = pith_in(data.path(), &["chat"], b"What is the capital of France?\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = pith_in(data.path(), &["history", "list", "--json"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let first = &list.as_array().expect("array")[0];
+    let id = first["id"].as_i64().expect("id");
+    assert_eq!(first["title"], "What is the capital of France?");
+    let id_s = id.to_string();
+
+    let o = pith_in(data.path(), &["history", "show", &id_s, "--json"], b"");
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let messages = shown["messages"].as_array().expect("messages");
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1]["status"], "complete");
+    assert!(messages[1]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("Paris")));
+
+    let o = pith_in(
+        data.path(),
+        &["history", "search", "capital", "--json"],
+        b"",
+    );
+    let hits: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert!(hits.as_array().is_some_and(|h| !h.is_empty()));
+    assert_eq!(hits[0]["conversation_id"], id);
+    assert!(hits[0]["snippet"]
+        .as_str()
+        .is_some_and(|s| s.contains("«capital»")));
+
+    // Continue the same conversation; it now has four messages.
+    let o = pith_in(
+        data.path(),
+        &["chat", "--conversation", &id_s],
+        b"And of Italy?\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = pith_in(
+        data.path(),
+        &["history", "export", &id_s, "--format", "md"],
+        b"",
+    );
+    let md = stdout(&o);
+    assert!(md.starts_with("# What is the capital of France?"), "{md}");
+    assert_eq!(md.matches("## You").count(), 2, "{md}");
+    let o = pith_in(
+        data.path(),
+        &["history", "export", &id_s, "--format", "json"],
+        b"",
+    );
+    let exported: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(exported["messages"].as_array().map(Vec::len), Some(4));
+
+    let o = pith_in(data.path(), &["history", "rm", &id_s], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = pith_in(data.path(), &["history", "show", &id_s, "--json"], b"");
+    assert_eq!(o.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(err["error"]["code"], "NOT_FOUND");
+}
+
+#[test]
+fn a_damaged_history_database_is_moved_aside_and_the_user_told_where() {
+    let data = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        data.path().join("history.sqlite3"),
+        b"garbage, not a database ".repeat(100),
+    )
+    .expect("writes");
+    let o = pith_in(data.path(), &["history", "list"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("was damaged; it was moved to"),
+        "{}",
+        stderr(&o)
+    );
+    let kept = std::fs::read_dir(data.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("history.sqlite3.damaged-")
+        });
+    assert!(kept, "the old file is kept beside the new one");
+}
+
+#[test]
+fn continuing_a_conversation_that_does_not_exist_is_a_clear_error() {
+    let o = pith(&["chat", "--conversation", "999"], b"hello\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("conversation 999 does not exist"),
+        "{}",
+        stderr(&o)
+    );
 }

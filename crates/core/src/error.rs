@@ -20,6 +20,9 @@ pub enum ErrorCode {
     InvalidInput,
     UnsupportedDocument,
     ResultRejected,
+    NotFound,
+    History,
+    DatabaseTooNew,
     Cancelled,
     Inference,
     Io,
@@ -65,6 +68,23 @@ pub enum Error {
     #[error("the model's result was rejected: {reason}. {suggestion}")]
     ResultRejected { reason: String, suggestion: String },
 
+    #[error("{0} does not exist")]
+    NotFound(String),
+
+    #[error("history database: {0}")]
+    History(String),
+
+    #[error(
+        "{} was written by a newer version of Pith (schema {found}; this version reads up to {supported}); \
+         it was left untouched. Update Pith, or set PITH_DATA_DIR to use another folder",
+        path.display()
+    )]
+    DatabaseTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
     #[error("cancelled")]
     Cancelled,
 
@@ -92,6 +112,9 @@ impl Error {
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::UnsupportedDocument(_) => ErrorCode::UnsupportedDocument,
             Error::ResultRejected { .. } => ErrorCode::ResultRejected,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::History(_) => ErrorCode::History,
+            Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Inference(_) => ErrorCode::Inference,
             Error::Io { .. } => ErrorCode::Io,

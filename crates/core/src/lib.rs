@@ -5,12 +5,14 @@
 //! - [`tasks`]: rephrase, summarize and chat, with their prompts, output
 //!   cleaning and result checks;
 //! - [`models`]: finding model files and checking GGUF headers;
+//! - [`history`]: conversations in SQLite, search and export;
 //! - [`hardware`]: what the machine offers;
 //! - [`error`]: one error type with codes the UI branches on.
 
 pub mod engine;
 pub mod error;
 pub mod hardware;
+pub mod history;
 pub mod models;
 pub mod paths;
 pub mod tasks;

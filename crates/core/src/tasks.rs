@@ -7,6 +7,7 @@
 pub mod chat;
 pub mod check;
 pub mod clean;
+pub mod conversation;
 pub mod rephrase;
 pub mod summarize;
 

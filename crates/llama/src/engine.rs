@@ -254,7 +254,9 @@ impl LlamaEngine {
             .map_err(|e| inference("llama.cpp decode failed", e))
     }
 
-    pub(crate) fn clear_cache(&mut self) {
+    /// Forgets the evaluated prefix: the next request evaluates its whole
+    /// prompt (benchmarks compare with and without reuse).
+    pub fn clear_cache(&mut self) {
         self.loaded
             .with_dependent_mut(|_, ctx| ctx.clear_kv_cache());
         self.cached.clear();

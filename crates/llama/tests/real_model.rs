@@ -431,3 +431,89 @@ fn truncations_of_the_real_model_are_all_refused() {
     )
     .is_ok());
 }
+
+mod conversations {
+    use super::*;
+    use pith_core::history::{History, MessageStatus};
+    use pith_core::tasks::conversation::{chat_turn, UNTITLED};
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_conversation_longer_than_the_window_stays_within_it_and_keeps_a_running_summary() {
+        let options = LoadOptions {
+            context: Some(512),
+            ..LoadOptions::default()
+        };
+        let mut e = LlamaEngine::load(&default_model(), &options).expect("loads");
+        let mut h = History::open_in_memory().expect("store");
+        let c = h.create_conversation(UNTITLED, None).expect("conversation");
+        let store = Mutex::new(h);
+        let questions = [
+            "We are planning a week in Lisbon in May with two children. What neighbourhoods are good to stay in, and why?",
+            "We will arrive on a Tuesday evening by plane. How do we get from the airport to the city centre with luggage?",
+            "On Wednesday we want to visit the aquarium and the riverside. How long should we plan, and where can we eat?",
+            "Thursday is for Sintra. Which palace is best for children, and how early should we leave to avoid queues?",
+            "Friday we want a beach day. Which beach is easy to reach by train, and what should we bring with us?",
+            "Please list the whole plan for the week again, day by day, with the travel times between the places.",
+        ];
+        let mut folded = 0;
+        for q in questions {
+            let turn = chat_turn(&mut e, &store, c, q, None, &CancelToken::new(), &mut |_| {})
+                .expect("every turn fits");
+            let budget = pith_core::tasks::conversation::reply_budget(512);
+            assert!(
+                turn.generation.prompt_tokens + budget <= 512,
+                "prompt {} tokens",
+                turn.generation.prompt_tokens
+            );
+            folded += turn.folded;
+        }
+        let h = store.lock().expect("lock");
+        let conv = h.conversation(c).expect("conversation");
+        assert!(folded > 0, "older turns were folded");
+        let summary = conv.summary.expect("a running summary is stored");
+        assert!(summary.split_whitespace().count() >= 3, "{summary:?}");
+        let messages = h.messages(c).expect("messages");
+        assert_eq!(messages.len(), 12, "nothing was deleted");
+        assert!(messages.iter().all(|m| m.status == MessageStatus::Complete));
+        assert_ne!(conv.title, UNTITLED);
+    }
+
+    #[test]
+    fn a_follow_up_turn_in_a_stored_conversation_evaluates_only_the_new_tokens() {
+        let mut e = engine();
+        let mut h = History::open_in_memory().expect("store");
+        let c = h.create_conversation(UNTITLED, None).expect("conversation");
+        let store = Mutex::new(h);
+        let first = chat_turn(
+            &mut e,
+            &store,
+            c,
+            "What is the capital of France?",
+            None,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .expect("first");
+        let second = chat_turn(
+            &mut e,
+            &store,
+            c,
+            "And of Italy?",
+            None,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .expect("second");
+        let g = &second.generation;
+        assert!(g.prompt_tokens > first.generation.prompt_tokens);
+        assert!(
+            g.evaluated_prompt_tokens <= g.prompt_tokens - first.generation.prompt_tokens + 2,
+            "evaluated {} of {}; the first turn's {} prompt tokens were cached",
+            g.evaluated_prompt_tokens,
+            g.prompt_tokens,
+            first.generation.prompt_tokens
+        );
+        assert!(second.reply.contains("Rome"), "{:?}", second.reply);
+    }
+}

@@ -11,6 +11,9 @@ export type ErrorCode =
   | "INVALID_INPUT"
   | "UNSUPPORTED_DOCUMENT"
   | "RESULT_REJECTED"
+  | "NOT_FOUND"
+  | "HISTORY"
+  | "DATABASE_TOO_NEW"
   | "CANCELLED"
   | "INFERENCE"
   | "IO";

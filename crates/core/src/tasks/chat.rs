@@ -16,11 +16,7 @@ pub const SYSTEM_PROMPT: &str =
 pub const DEFAULT_MAX_TOKENS: usize = 512;
 
 pub fn build_request(history: &[ChatMessage], max_tokens: usize) -> GenerateRequest {
-    let mut messages = Vec::with_capacity(history.len() + 1);
-    if history.first().map(|m| m.role) != Some(Role::System) {
-        messages.push(ChatMessage::system(SYSTEM_PROMPT));
-    }
-    messages.extend(history.iter().cloned());
+    let messages = history.to_vec();
     // Greedy by default: small models wander off at any temperature, and the
     // repetition penalty plus the loop cut keep greedy output from looping.
     // "Regenerate" passes its own sampling.
@@ -70,12 +66,12 @@ mod tests {
     use crate::engine::ScriptedEngine;
 
     #[test]
-    fn a_system_prompt_is_added_once() {
+    fn the_conversation_goes_in_as_given_with_no_system_prompt_added() {
         let req = build_request(&[ChatMessage::user("hi")], 16);
         let Prompt::Chat(m) = &req.prompt else {
             panic!("chat")
         };
-        assert_eq!(m[0].role, Role::System);
+        assert_eq!(m, &[ChatMessage::user("hi")]);
         let req = build_request(
             &[ChatMessage::system("custom"), ChatMessage::user("hi")],
             16,
