@@ -44,7 +44,8 @@ fn chat_ttft(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
             i + 1
         )));
         history.push(ChatMessage::assistant(format!(
-            "For {t}, plan about two hours and bring water. Prices are moderate and children often              pay half. Mornings are quieter and cooler, so start early, take a break before lunch,              and keep the afternoon for something calm near the hotel. Check opening times the day              before, because they change with the season and on public holidays."
+            "For {t}, plan about two hours and bring water. Prices are moderate and children often              pay half. Mornings are quieter and cooler, so start early, take a break before lunch,              and keep the afternoon for something calm near the hotel. Check opening times the day              before, because they change with the season and on public holidays. Bring a light \
+             jacket, since the wind near the water turns cold in the evening."
         )));
     }
     let tenth = ChatMessage::user("Which of these should we do on the last day?");

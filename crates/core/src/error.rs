@@ -15,6 +15,7 @@ pub enum ErrorCode {
     InvalidModel,
     ModelLoadFailed,
     OutOfMemory,
+    UnsupportedCpu,
     ContextTooLong,
     EmptyInput,
     InvalidInput,
@@ -55,6 +56,13 @@ pub enum Error {
         reserved_tokens: usize,
         context_tokens: usize,
     },
+
+    #[error(
+        "this build of Pith needs CPU features this processor lacks ({}); \
+         build it on this machine with ./pith.sh start to match its CPU",
+        missing.join(", ")
+    )]
+    UnsupportedCpu { missing: Vec<String> },
 
     #[error("the input is empty: give some text to work on")]
     EmptyInput,
@@ -108,6 +116,7 @@ impl Error {
             Error::InvalidModel { .. } => ErrorCode::InvalidModel,
             Error::ModelLoadFailed { .. } => ErrorCode::ModelLoadFailed,
             Error::ContextTooLong { .. } => ErrorCode::ContextTooLong,
+            Error::UnsupportedCpu { .. } => ErrorCode::UnsupportedCpu,
             Error::EmptyInput => ErrorCode::EmptyInput,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::UnsupportedDocument(_) => ErrorCode::UnsupportedDocument,

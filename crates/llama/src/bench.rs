@@ -90,6 +90,51 @@ fn system_info() -> String {
     }
 }
 
+/// SIMD extensions the linked llama.cpp was compiled to use (recorded by
+/// build.rs) that this CPU lacks. Checked before any call into llama.cpp:
+/// its start-up code already uses them, so an older CPU would otherwise die
+/// with an illegal instruction.
+pub fn missing_cpu_features() -> Vec<String> {
+    missing_from(env!("PITH_LLAMA_CPU_REQUIRES"), cpu_has)
+}
+
+fn missing_from(required: &str, has: impl Fn(&str) -> bool) -> Vec<String> {
+    required
+        .split(',')
+        .filter(|f| !f.is_empty() && !has(f))
+        .map(str::to_uppercase)
+        .collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cpu_has(feature: &str) -> bool {
+    use std::arch::is_x86_feature_detected as has;
+    match feature {
+        "sse3" => has!("sse3"),
+        "ssse3" => has!("ssse3"),
+        "sse4.1" => has!("sse4.1"),
+        "sse4.2" => has!("sse4.2"),
+        "avx" => has!("avx"),
+        "avx2" => has!("avx2"),
+        "fma" => has!("fma"),
+        "f16c" => has!("f16c"),
+        "bmi2" => has!("bmi2"),
+        "avx512f" => has!("avx512f"),
+        "avx512bw" => has!("avx512bw"),
+        "avx512vl" => has!("avx512vl"),
+        "avx512vnni" => has!("avx512vnni"),
+        "avx512vbmi" => has!("avx512vbmi"),
+        "avx512bf16" => has!("avx512bf16"),
+        "avxvnni" => has!("avxvnni"),
+        _ => true,
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_has(_feature: &str) -> bool {
+    true
+}
+
 /// Features marked `= 1` in llama.cpp's system-info line.
 fn parse_system_info(info: &str) -> Vec<String> {
     let mut features: Vec<String> = info
@@ -107,6 +152,27 @@ fn parse_system_info(info: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn this_cpu_runs_what_llama_cpp_was_built_for() {
+        assert_eq!(missing_cpu_features(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn features_the_cpu_lacks_are_named() {
+        let old_cpu = |f: &str| matches!(f, "sse3" | "avx");
+        assert_eq!(missing_from("avx,avx2,fma,sse3", old_cpu), ["AVX2", "FMA"]);
+        assert!(missing_from("", old_cpu).is_empty());
+    }
+
+    #[test]
+    fn the_requirement_names_avx2_when_llama_cpp_uses_it() {
+        let required = env!("PITH_LLAMA_CPU_REQUIRES");
+        assert_eq!(
+            cfg!(target_feature = "avx2") || !required.is_empty(),
+            required.contains("avx2")
+        );
+    }
 
     #[test]
     fn system_info_features_are_parsed() {

@@ -82,6 +82,10 @@ fn inference(what: &str, e: impl std::fmt::Display) -> Error {
 impl LlamaEngine {
     /// Checks the file's header, then loads it with llama.cpp.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Self> {
+        let missing = crate::bench::missing_cpu_features();
+        if !missing.is_empty() {
+            return Err(Error::UnsupportedCpu { missing });
+        }
         let summary = pith_core::models::check_model_file(path)?;
         let backend = backend()?;
         let params = LlamaModelParams::default()

@@ -516,4 +516,71 @@ mod conversations {
         );
         assert!(second.reply.contains("Rome"), "{:?}", second.reply);
     }
+
+    #[test]
+    fn switching_between_conversations_gives_the_same_replies_as_a_fresh_engine() {
+        let mut shared = engine();
+        let mut h = History::open_in_memory().expect("store");
+        let a = h.create_conversation(UNTITLED, None).expect("a");
+        let b = h.create_conversation(UNTITLED, None).expect("b");
+        let store = Mutex::new(h);
+        let c = CancelToken::new();
+        chat_turn(
+            &mut shared,
+            &store,
+            a,
+            "What is the capital of France?",
+            None,
+            &c,
+            &mut |_| {},
+        )
+        .expect("a1");
+        chat_turn(
+            &mut shared,
+            &store,
+            b,
+            "Name three colors.",
+            None,
+            &c,
+            &mut |_| {},
+        )
+        .expect("b1");
+        let a2 = chat_turn(
+            &mut shared,
+            &store,
+            a,
+            "And of Italy?",
+            None,
+            &c,
+            &mut |_| {},
+        )
+        .expect("a2");
+
+        // The same conversation A, replayed on an engine that never saw B.
+        let mut fresh = engine();
+        let mut h2 = History::open_in_memory().expect("store");
+        let a_only = h2.create_conversation(UNTITLED, None).expect("a");
+        let store2 = Mutex::new(h2);
+        chat_turn(
+            &mut fresh,
+            &store2,
+            a_only,
+            "What is the capital of France?",
+            None,
+            &c,
+            &mut |_| {},
+        )
+        .expect("a1");
+        let expected = chat_turn(
+            &mut fresh,
+            &store2,
+            a_only,
+            "And of Italy?",
+            None,
+            &c,
+            &mut |_| {},
+        )
+        .expect("a2");
+        assert_eq!(a2.reply, expected.reply);
+    }
 }

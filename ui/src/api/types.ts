@@ -6,6 +6,7 @@ export type ErrorCode =
   | "INVALID_MODEL"
   | "MODEL_LOAD_FAILED"
   | "OUT_OF_MEMORY"
+  | "UNSUPPORTED_CPU"
   | "CONTEXT_TOO_LONG"
   | "EMPTY_INPUT"
   | "INVALID_INPUT"
