@@ -139,6 +139,14 @@ fn db_err(e: rusqlite::Error) -> Error {
     Error::History(e.to_string())
 }
 
+/// A statement on conversation `id` that changed no row: it does not exist.
+fn found(changed: usize, id: ConversationId) -> Result<()> {
+    if changed == 0 {
+        return Err(Error::NotFound(format!("conversation {id}")));
+    }
+    Ok(())
+}
+
 /// A conversation title from its first message: the first line, at most
 /// eight words and 60 characters.
 pub fn title_from(text: &str) -> String {
@@ -334,15 +342,14 @@ impl History {
     ) -> Result<MessageId> {
         let now = now_ms();
         let tx = self.conn.transaction().map_err(db_err)?;
-        let changed = tx
-            .execute(
+        found(
+            tx.execute(
                 "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
                 params![conversation.0, now],
             )
-            .map_err(db_err)?;
-        if changed == 0 {
-            return Err(Error::NotFound(format!("conversation {conversation}")));
-        }
+            .map_err(db_err)?,
+            conversation,
+        )?;
         tx.execute(
             "INSERT INTO messages (conversation_id, role, text, model, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -399,24 +406,26 @@ impl History {
                 "a conversation title cannot be empty".into(),
             ));
         }
-        self.update_conversation(
-            id,
-            "UPDATE conversations SET title = ?2 WHERE id = ?1",
-            title,
-        )
-    }
-
-    pub fn set_pinned(&mut self, id: ConversationId, pinned: bool) -> Result<()> {
         let changed = self
             .conn
             .execute(
-                "UPDATE conversations SET pinned = ?2 WHERE id = ?1",
-                params![id.0, pinned],
+                "UPDATE conversations SET title = ?2 WHERE id = ?1",
+                params![id.0, title],
             )
             .map_err(db_err)?;
-        if changed == 0 {
-            return Err(Error::NotFound(format!("conversation {id}")));
-        }
+        found(changed, id)
+    }
+
+    pub fn set_pinned(&mut self, id: ConversationId, pinned: bool) -> Result<()> {
+        found(
+            self.conn
+                .execute(
+                    "UPDATE conversations SET pinned = ?2 WHERE id = ?1",
+                    params![id.0, pinned],
+                )
+                .map_err(db_err)?,
+            id,
+        )?;
         Ok(())
     }
 
@@ -427,39 +436,26 @@ impl History {
         summary: &str,
         through: MessageId,
     ) -> Result<()> {
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE conversations SET summary = ?2, summary_through = ?3 WHERE id = ?1",
-                params![id.0, summary, through.0],
-            )
-            .map_err(db_err)?;
-        if changed == 0 {
-            return Err(Error::NotFound(format!("conversation {id}")));
-        }
-        Ok(())
-    }
-
-    fn update_conversation(&mut self, id: ConversationId, sql: &str, value: &str) -> Result<()> {
-        let changed = self
-            .conn
-            .execute(sql, params![id.0, value])
-            .map_err(db_err)?;
-        if changed == 0 {
-            return Err(Error::NotFound(format!("conversation {id}")));
-        }
+        found(
+            self.conn
+                .execute(
+                    "UPDATE conversations SET summary = ?2, summary_through = ?3 WHERE id = ?1",
+                    params![id.0, summary, through.0],
+                )
+                .map_err(db_err)?,
+            id,
+        )?;
         Ok(())
     }
 
     /// Deletes a conversation with its messages and summaries.
     pub fn delete(&mut self, id: ConversationId) -> Result<()> {
-        let changed = self
-            .conn
-            .execute("DELETE FROM conversations WHERE id = ?1", params![id.0])
-            .map_err(db_err)?;
-        if changed == 0 {
-            return Err(Error::NotFound(format!("conversation {id}")));
-        }
+        found(
+            self.conn
+                .execute("DELETE FROM conversations WHERE id = ?1", params![id.0])
+                .map_err(db_err)?,
+            id,
+        )?;
         Ok(())
     }
 
