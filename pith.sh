@@ -44,6 +44,8 @@ check_rust() {
 }
 
 install_npm() {
+  local major; major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 18 ] || die "Node.js $(node --version) is too old; the UI build needs Node.js 18 or newer."
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm packages"
     npm ci --no-audit --no-fund --loglevel=error
