@@ -1,7 +1,13 @@
 //! Lists every app command in the app manifest, so the capability files
 //! decide what the window may call (an unlisted command is refused).
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&["app_status"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_status",
+        "conversations",
+        "conversation_messages",
+        "chat_send",
+        "chat_stop",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));
 }

@@ -1,8 +1,17 @@
 //! The commands the window may call (each is listed in build.rs and allowed
-//! in capabilities/main.json).
+//! in capabilities/main.json). Each takes state, makes one core call, and
+//! maps the error to `{code, message}`.
 
 use crate::state::{AppState, EngineStatus};
+use pith_core::engine::Priority;
+use pith_core::error::ErrorPayload;
+use pith_core::history::{Conversation, ConversationId, Message};
+use pith_core::tasks::conversation::{chat_turn, UNTITLED};
 use serde::Serialize;
+use std::sync::PoisonError;
+use tauri::ipc::Channel;
+
+type Reply<T> = Result<T, ErrorPayload>;
 
 #[derive(Debug, Serialize)]
 pub struct AppStatus {
@@ -16,4 +25,81 @@ pub fn app_status(state: tauri::State<'_, AppState>) -> AppStatus {
         version: env!("CARGO_PKG_VERSION"),
         engine: state.status(),
     }
+}
+
+#[tauri::command]
+pub fn conversations(state: tauri::State<'_, AppState>) -> Reply<Vec<Conversation>> {
+    let store = state.history()?;
+    let list = store
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .conversations();
+    list.map_err(|e| e.to_payload())
+}
+
+#[tauri::command]
+pub fn conversation_messages(state: tauri::State<'_, AppState>, id: i64) -> Reply<Vec<Message>> {
+    let store = state.history()?;
+    let messages = store
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .messages(ConversationId(id));
+    messages.map_err(|e| e.to_payload())
+}
+
+/// What the UI hears while a reply is written.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ChatEvent {
+    Started { conversation_id: ConversationId },
+    Piece { text: String },
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChatSent {
+    pub conversation_id: ConversationId,
+    pub reply: String,
+}
+
+/// Sends `text` in `conversation` (a new one when absent); the reply streams
+/// through `on_event` and is saved as it grows.
+#[tauri::command]
+pub async fn chat_send(
+    state: tauri::State<'_, AppState>,
+    conversation: Option<i64>,
+    text: String,
+    on_event: Channel<ChatEvent>,
+) -> Reply<ChatSent> {
+    let store = state.history()?;
+    let id = match conversation {
+        Some(id) => ConversationId(id),
+        None => store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .create_conversation(UNTITLED, None)
+            .map_err(|e| e.to_payload())?,
+    };
+    let _ = on_event.send(ChatEvent::Started {
+        conversation_id: id,
+    });
+    let turn = state
+        .run(Priority::Normal, move |engine, cancel| {
+            chat_turn(engine, &store, id, &text, None, cancel, &mut |piece| {
+                let _ = on_event.send(ChatEvent::Piece {
+                    text: piece.to_string(),
+                });
+            })
+        })
+        .await?
+        .map_err(|e| e.to_payload())?;
+    Ok(ChatSent {
+        conversation_id: id,
+        reply: turn.reply,
+    })
+}
+
+/// Stops the reply being written; what was written so far is kept.
+#[tauri::command]
+pub fn chat_stop(state: tauri::State<'_, AppState>) {
+    state.stop();
 }

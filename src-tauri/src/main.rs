@@ -12,12 +12,18 @@ mod state;
 
 fn main() {
     let app = tauri::Builder::default()
-        .manage(state::AppState::default())
+        .manage(state::AppState::open())
         .setup(|app| {
             state::start_engine(app.handle().clone());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::app_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::conversations,
+            commands::conversation_messages,
+            commands::chat_send,
+            commands::chat_stop,
+        ])
         .run(tauri::generate_context!());
     if let Err(e) = app {
         eprintln!("pith-desktop: {e}");

@@ -1,10 +1,13 @@
-//! What the app holds: the inference worker once the model has loaded.
+//! What the app holds: the inference worker once the model has loaded, the
+//! history store, and the cancel token of the reply being written.
 
-use pith_core::engine::{Engine, ModelInfo, Priority, Worker};
+use pith_core::engine::{CancelToken, Engine, ModelInfo, Priority, Worker};
 use pith_core::error::ErrorPayload;
+use pith_core::history::{self, History};
+use pith_core::{Error, Result};
 use pith_llama::{LlamaEngine, LoadOptions};
 use serde::Serialize;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tauri::{AppHandle, Emitter, Manager};
 
 /// Where the engine is, as the UI sees it.
@@ -19,35 +22,90 @@ pub enum EngineStatus {
 pub struct AppState {
     status: Mutex<EngineStatus>,
     worker: Mutex<Option<Worker<LlamaEngine>>>,
+    history: std::result::Result<Arc<Mutex<History>>, ErrorPayload>,
+    current: Mutex<Option<CancelToken>>,
 }
 
-impl Default for AppState {
-    fn default() -> Self {
-        Self {
-            status: Mutex::new(EngineStatus::Loading),
-            worker: Mutex::new(None),
-        }
-    }
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl AppState {
+    /// Opens the history store in the data folder (recovering a damaged one).
+    pub fn open() -> Self {
+        let history = history::default_path()
+            .ok_or_else(|| Error::History("no data folder; set PITH_DATA_DIR".into()))
+            .and_then(|path| History::open(&path))
+            .map(|(store, report)| {
+                if let Some(aside) = report.moved_aside {
+                    eprintln!("pith-desktop: damaged history moved to {}", aside.display());
+                }
+                Arc::new(Mutex::new(store))
+            })
+            .map_err(|e| e.to_payload());
+        Self {
+            status: Mutex::new(EngineStatus::Loading),
+            worker: Mutex::new(None),
+            history,
+            current: Mutex::new(None),
+        }
+    }
+
     pub fn status(&self) -> EngineStatus {
-        self.status
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.status).clone()
+    }
+
+    pub fn history(&self) -> std::result::Result<Arc<Mutex<History>>, ErrorPayload> {
+        self.history.clone()
+    }
+
+    /// Runs `job` on the inference worker and waits for it (off the main
+    /// thread: callers are async commands). The job's cancel token is kept so
+    /// `stop` can reach it.
+    pub async fn run<R, F>(
+        &self,
+        priority: Priority,
+        job: F,
+    ) -> std::result::Result<R, ErrorPayload>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
+    {
+        let ticket = match lock(&self.worker).as_ref() {
+            Some(worker) => worker.submit(priority, job),
+            None => return Err(not_ready(&self.status())),
+        };
+        *lock(&self.current) = Some(ticket.cancel_token());
+        let waited = tauri::async_runtime::spawn_blocking(move || ticket.wait()).await;
+        *lock(&self.current) = None;
+        waited
+            .map_err(|e| Error::Inference(e.to_string()).to_payload())?
+            .map_err(|e| e.to_payload())
+    }
+
+    pub fn stop(&self) {
+        if let Some(token) = lock(&self.current).as_ref() {
+            token.cancel();
+        }
     }
 
     fn set(&self, status: EngineStatus, worker: Option<Worker<LlamaEngine>>) {
-        *self.status.lock().unwrap_or_else(PoisonError::into_inner) = status;
-        *self.worker.lock().unwrap_or_else(PoisonError::into_inner) = worker;
+        *lock(&self.status) = status;
+        *lock(&self.worker) = worker;
+    }
+}
+
+fn not_ready(status: &EngineStatus) -> ErrorPayload {
+    match status {
+        EngineStatus::Failed { error } => error.clone(),
+        _ => Error::Inference("the model is still loading".into()).to_payload(),
     }
 }
 
 /// Loads the default model on a background thread and tells the UI.
 pub fn start_engine(app: AppHandle) {
     std::thread::spawn(move || {
-        let loaded = pith_core::models::resolve_model(None).and_then(|path| {
+        let loaded = pith_core::models::resolve_model(None).and_then(|path| -> Result<_> {
             let worker = Worker::spawn(move || LlamaEngine::load(&path, &LoadOptions::default()))?;
             let (model, threads) = worker
                 .run(Priority::Interactive, |e: &mut LlamaEngine, _| {

@@ -151,6 +151,21 @@ class Driver:
         script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;"
         return self.call("POST", self.s("/execute/sync"), {"script": script, "args": [css]})
 
+    def texts(self, css):
+        """innerText of every element matching `css`."""
+        script = "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText);"
+        return self.call("POST", self.s("/execute/sync"), {"script": script, "args": [css]})
+
+    def type(self, css, text):
+        """Types into the first element matching `css` with real key events
+        (\ue007 is the Enter key)."""
+        el = self.find(css)[0]
+        self.call("POST", self.s(f"/element/{el}/value"), {"text": text})
+
+    def click(self, css):
+        el = self.find(css)[0]
+        self.call("POST", self.s(f"/element/{el}/click"), {})
+
     def title(self):
         return self.call("GET", self.s("/title"))
 

@@ -23,13 +23,38 @@ class WindowTest(unittest.TestCase):
             self.assertTrue(driver.title().startswith("Pith"))
             status = wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
             self.assertEqual(status, "Ready")
-            name = driver.text(".card h2")
-            self.assertIn("SmolLM2-135M-Instruct", name)
-            self.assertIn("135M parameters", driver.text(".facts"))
+            model = driver.text(".model-line")
+            self.assertIn("SmolLM2-135M-Instruct", model)
+            self.assertIn("135M parameters", model)
             self.screen.find_window("^Pith$")
             self.screen.screenshot_drawn("main-ready.png")
         finally:
             driver.close()
+
+    def test_a_message_gets_a_streamed_reply_that_is_still_there_after_a_restart(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-chat-")
+        question = "What is the capital of France?"
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            driver.type("textarea", question + "\ue007")
+            reply = wait_for(lambda: driver.text('.msg-assistant[data-status="complete"] .msg-text'), 90, "the reply")
+            self.assertIn("Paris", reply)
+            self.assertEqual(driver.texts(".msg-user .msg-text"), [question])
+            self.assertEqual(wait_for(lambda: driver.texts(".conv"), 10, "the conversation list"), [question])
+            self.screen.screenshot_drawn("chat.png")
+        finally:
+            driver.close()
+
+        again = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: again.texts(".conv") == [question], 30, "the saved conversation")
+            again.click(".conv")
+            saved = wait_for(lambda: again.text(".msg-assistant .msg-text"), 30, "the saved reply")
+            self.assertEqual(saved, reply)
+            self.assertEqual(again.find('.msg-assistant[data-status="complete"]') != [], True)
+        finally:
+            again.close()
 
     def test_without_a_model_the_first_run_screen_says_how_to_get_one(self):
         empty = tempfile.mkdtemp(prefix="pith-e2e-nomodel-")

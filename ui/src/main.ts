@@ -1,29 +1,175 @@
 import "./styles.css";
-import { appStatus, onEngineStatus, type EngineStatus } from "./api";
-import { statusCard, statusPill } from "./view";
+import {
+  appStatus,
+  chatSend,
+  chatStop,
+  conversationMessages,
+  conversations,
+  onEngineStatus,
+  type Conversation,
+  type EngineStatus,
+  type ErrorPayload,
+} from "./api";
+import { conversationItem, el, messagesView, messageView, summaryNote } from "./chat";
+import { modelSummary, statusCard, statusPill } from "./view";
 
-const root = document.querySelector<HTMLDivElement>("#app");
-
-function render(status: EngineStatus): void {
-  if (!root) return;
-  const header = document.createElement("header");
-  header.className = "topbar";
-  const brand = document.createElement("div");
-  brand.className = "brand";
-  const logo = document.createElement("img");
-  logo.src = "/icon.png";
-  logo.alt = "";
-  const title = document.createElement("h1");
-  title.textContent = "Pith";
-  brand.append(logo, title);
-  header.append(brand, statusPill(status));
-  const main = document.createElement("main");
-  main.append(statusCard(status));
-  root.replaceChildren(header, main);
+function isErrorPayload(e: unknown): e is ErrorPayload {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
-render({ state: "loading" });
-void onEngineStatus(render);
-appStatus()
-  .then((s) => render(s.engine))
-  .catch((e: unknown) => render({ state: "failed", error: { code: "IO", message: String(e) } }));
+class App {
+  private engine: EngineStatus = { state: "loading" };
+  private list: Conversation[] = [];
+  private active: number | null = null;
+  private sending = false;
+
+  private pill: HTMLElement = el("span");
+  private readonly modelLine = el("p", { class: "model-line" });
+  private readonly convList = el("ul", { class: "conv-list", "aria-label": "Conversations" });
+  private readonly statusSlot = el("div", { class: "status-slot" });
+  private readonly messages = el("section", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
+  private readonly error = el("p", { class: "error", role: "alert" });
+  private readonly input = el("textarea", {
+    "aria-label": "Message",
+    rows: "2",
+    placeholder: "Ask anything. Enter sends, Shift+Enter starts a new line, Esc stops.",
+  });
+  private readonly sendButton = el("button", { class: "send", type: "submit" }, "Send");
+  private readonly stopButton = el("button", { class: "stop", type: "button" }, "Stop");
+
+  mount(root: HTMLElement): void {
+    const logo = el("img", { src: "/icon.png", alt: "" });
+    const header = el("header", { class: "topbar" }, el("div", { class: "brand" }, logo, el("h1", {}, "Pith")), this.pill);
+    const newChat = el("button", { class: "new-chat", type: "button" }, "New chat");
+    newChat.addEventListener("click", () => this.openConversation(null));
+    const sidebar = el("aside", { class: "sidebar" }, newChat, this.convList, this.modelLine);
+    const form = el("form", { class: "composer" }, this.input, this.sendButton, this.stopButton);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.send();
+    });
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        void this.send();
+      } else if (e.key === "Escape") {
+        void chatStop();
+      }
+    });
+    this.stopButton.addEventListener("click", () => void chatStop());
+    this.convList.addEventListener("click", (e) => {
+      const id = (e.target as HTMLElement).closest<HTMLElement>("[data-id]")?.dataset.id;
+      if (id) void this.openConversation(Number(id));
+    });
+    const main = el("main", { class: "pane" }, this.statusSlot, this.messages, this.error, form);
+    root.replaceChildren(header, el("div", { class: "layout" }, sidebar, main));
+    this.error.hidden = true;
+    this.setEngine({ state: "loading" });
+    this.showWelcome();
+  }
+
+  setEngine(status: EngineStatus): void {
+    this.engine = status;
+    const pill = statusPill(status);
+    this.pill.replaceWith(pill);
+    this.pill = pill;
+    this.modelLine.textContent = status.state === "ready" ? modelSummary(status.model, status.threads) : "";
+    const ready = status.state === "ready";
+    this.statusSlot.replaceChildren(...(ready ? [] : [statusCard(status)]));
+    this.input.disabled = status.state === "failed";
+    this.updateButtons();
+    if (ready) this.input.focus();
+  }
+
+  async refreshList(): Promise<void> {
+    try {
+      this.list = await conversations();
+    } catch (e) {
+      this.showError(e);
+    }
+    this.convList.replaceChildren(...this.list.map((c) => conversationItem(c, c.id === this.active)));
+  }
+
+  private showWelcome(): void {
+    this.messages.replaceChildren(
+      el("p", { class: "welcome" }, "Ask anything. Replies come from a small model on this computer, and nothing leaves it."),
+    );
+  }
+
+  async openConversation(id: number | null): Promise<void> {
+    if (this.sending) return;
+    this.active = id;
+    this.error.hidden = true;
+    if (id === null) {
+      this.showWelcome();
+    } else {
+      try {
+        const msgs = await conversationMessages(id);
+        const note = summaryNote(this.list.find((c) => c.id === id));
+        this.messages.replaceChildren(...(note ? [note] : []), ...messagesView(msgs));
+        this.messages.scrollTop = this.messages.scrollHeight;
+      } catch (e) {
+        this.showError(e);
+      }
+    }
+    await this.refreshList();
+    this.input.focus();
+  }
+
+  private updateButtons(): void {
+    this.sendButton.disabled = this.sending || this.engine.state !== "ready";
+    this.stopButton.hidden = !this.sending;
+  }
+
+  private showError(e: unknown): void {
+    this.error.textContent = isErrorPayload(e) ? e.message : String(e);
+    this.error.hidden = false;
+  }
+
+  async send(): Promise<void> {
+    const text = this.input.value.trim();
+    if (!text || this.sending || this.engine.state !== "ready") return;
+    this.sending = true;
+    this.error.hidden = true;
+    this.updateButtons();
+    this.input.value = "";
+    if (this.active === null) this.messages.replaceChildren();
+    this.messages.append(messageView("user", text, "complete"));
+    const reply = messageView("assistant", "", "streaming");
+    const replyText = reply.querySelector(".msg-text") as HTMLElement;
+    this.messages.append(reply);
+    try {
+      const sent = await chatSend(this.active, text, (event) => {
+        if (event.event === "started") {
+          this.active = event.conversation_id;
+          void this.refreshList();
+        } else {
+          replyText.textContent += event.text;
+          this.messages.scrollTop = this.messages.scrollHeight;
+        }
+      });
+      replyText.textContent = sent.reply;
+      reply.dataset.status = "complete";
+    } catch (e) {
+      const cancelled = isErrorPayload(e) && e.code === "CANCELLED";
+      reply.replaceWith(messageView("assistant", replyText.textContent ?? "", cancelled ? "interrupted" : "error"));
+      if (!cancelled) this.showError(e);
+    } finally {
+      this.sending = false;
+      this.updateButtons();
+      await this.refreshList();
+      this.input.focus();
+    }
+  }
+}
+
+const root = document.querySelector<HTMLDivElement>("#app");
+if (root) {
+  const app = new App();
+  app.mount(root);
+  void onEngineStatus((s) => app.setEngine(s));
+  appStatus()
+    .then((s) => app.setEngine(s.engine))
+    .catch((e: unknown) => app.setEngine({ state: "failed", error: { code: "IO", message: String(e) } }));
+  void app.refreshList();
+}

@@ -1,6 +1,6 @@
 // Renders the engine status. Pure DOM building from plain data, so it is
 // tested without a window.
-import type { EngineStatus } from "./api";
+import type { EngineStatus, ModelInfo } from "./api";
 import { formatBytes, formatParameters, formatTokens } from "./format";
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -12,6 +12,11 @@ function el<K extends keyof HTMLElementTagNameMap>(
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   for (const c of children) node.append(c);
   return node;
+}
+
+/** One line naming the loaded model, for the sidebar. */
+export function modelSummary(m: ModelInfo, threads: number): string {
+  return `${m.name} · ${formatParameters(m.parameters)} · ${formatTokens(m.context)} · ${threads} threads`;
 }
 
 export function statusPill(status: EngineStatus): HTMLElement {

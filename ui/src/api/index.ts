@@ -1,8 +1,8 @@
 // Typed wrappers over the app's commands and events: the only place the UI
 // talks to Rust.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { AppStatus, EngineStatus } from "./types";
+import type { AppStatus, ChatEvent, ChatSent, Conversation, EngineStatus, Message } from "./types";
 
 export * from "./types";
 
@@ -12,4 +12,26 @@ export function appStatus(): Promise<AppStatus> {
 
 export function onEngineStatus(handler: (status: EngineStatus) => void): Promise<UnlistenFn> {
   return listen<EngineStatus>("engine-status", (event) => handler(event.payload));
+}
+
+export function conversations(): Promise<Conversation[]> {
+  return invoke<Conversation[]>("conversations");
+}
+
+export function conversationMessages(id: number): Promise<Message[]> {
+  return invoke<Message[]>("conversation_messages", { id });
+}
+
+/** Sends a message; `onEvent` hears the conversation id, then each piece of the reply. */
+export function chatSend(
+  conversation: number | null,
+  text: string,
+  onEvent: (event: ChatEvent) => void,
+): Promise<ChatSent> {
+  const channel = new Channel<ChatEvent>(onEvent);
+  return invoke<ChatSent>("chat_send", { conversation, text, onEvent: channel });
+}
+
+export function chatStop(): Promise<void> {
+  return invoke<void>("chat_stop");
 }

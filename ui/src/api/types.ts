@@ -45,3 +45,36 @@ export interface AppStatus {
   version: string;
   engine: EngineStatus;
 }
+
+export type Role = "system" | "user" | "assistant";
+export type MessageStatus = "streaming" | "complete" | "interrupted" | "error";
+
+export interface Conversation {
+  id: number;
+  title: string;
+  model: string | null;
+  created_at: number;
+  updated_at: number;
+  pinned: boolean;
+  summary: string | null;
+  summary_through: number | null;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: number;
+  role: Role;
+  text: string;
+  model: string | null;
+  status: MessageStatus;
+  created_at: number;
+}
+
+export type ChatEvent =
+  | { event: "started"; conversation_id: number }
+  | { event: "piece"; text: string };
+
+export interface ChatSent {
+  conversation_id: number;
+  reply: string;
+}

@@ -1,0 +1,45 @@
+// The chat pane: plain DOM built from plain data. Model text always goes in
+// as text (textContent), never as markup, so nothing a model writes can run
+// or load anything.
+import type { Conversation, Message, MessageStatus, Role } from "./api";
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+const STATUS_NOTE: Record<MessageStatus, string> = {
+  streaming: "",
+  complete: "",
+  interrupted: "Interrupted",
+  error: "Failed",
+};
+
+export function messageView(role: Role, text: string, status: MessageStatus): HTMLElement {
+  const body = el("div", { class: "msg-text" });
+  body.textContent = text;
+  const node = el("article", { class: `msg msg-${role}`, "data-status": status }, body);
+  if (STATUS_NOTE[status]) node.append(el("p", { class: "msg-note" }, STATUS_NOTE[status]));
+  return node;
+}
+
+export function messagesView(messages: Message[]): HTMLElement[] {
+  return messages.filter((m) => m.role !== "system").map((m) => messageView(m.role, m.text, m.status));
+}
+
+export function conversationItem(c: Conversation, active: boolean): HTMLElement {
+  const button = el("button", { class: "conv", "data-id": String(c.id), type: "button" }, c.title);
+  if (active) button.setAttribute("aria-current", "true");
+  return el("li", {}, button);
+}
+
+export function summaryNote(c: Conversation | undefined): HTMLElement | null {
+  if (!c?.summary) return null;
+  return el("p", { class: "summary-note" }, el("strong", {}, "Earlier turns, summarized: "), c.summary);
+}
