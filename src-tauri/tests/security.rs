@@ -1,0 +1,107 @@
+//! Keeps the window's security strict: a snapshot of the permission set and
+//! checks on the Content Security Policy. Changing either is a decision that
+//! should show up in review, not slip in.
+
+use serde_json::Value;
+
+fn json(path: &str) -> Value {
+    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+fn csp() -> String {
+    json("tauri.conf.json")["app"]["security"]["csp"]
+        .as_str()
+        .expect("a CSP string")
+        .to_string()
+}
+
+fn directive(csp: &str, name: &str) -> Vec<String> {
+    csp.split(';')
+        .map(str::trim)
+        .find_map(|d| {
+            d.strip_prefix(name)
+                .map(|rest| rest.split_whitespace().map(String::from).collect())
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_csp_allows_no_eval_no_inline_script_and_no_remote_source() {
+    let csp = csp();
+    assert!(!csp.contains("unsafe-eval"), "{csp}");
+    assert!(
+        !directive(&csp, "script-src")
+            .iter()
+            .any(|s| s == "'unsafe-inline'"),
+        "{csp}"
+    );
+    for source in csp.split_whitespace() {
+        let s = source.trim_end_matches(';');
+        assert!(
+            !(s.starts_with("http:")
+                || s.starts_with("https:")
+                || s.starts_with("ws:")
+                || s == "*")
+                || s == "http://ipc.localhost",
+            "remote source {s} in {csp}"
+        );
+    }
+    assert_eq!(directive(&csp, "default-src"), ["'self'"]);
+    // Images only from the app itself: an image URL in a model's answer never loads.
+    assert_eq!(directive(&csp, "img-src"), ["'self'", "data:"]);
+    assert_eq!(directive(&csp, "object-src"), ["'none'"]);
+}
+
+#[test]
+fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
+    let cap = json("capabilities/main.json");
+    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    let permissions: Vec<&str> = cap["permissions"]
+        .as_array()
+        .expect("permissions")
+        .iter()
+        .map(|p| p.as_str().expect("plain permission names"))
+        .collect();
+    assert_eq!(
+        permissions,
+        [
+            "core:event:default",
+            "allow-app-status",
+            "allow-conversations",
+            "allow-conversation-messages",
+            "allow-chat-send",
+            "allow-chat-stop",
+        ]
+    );
+}
+
+#[test]
+fn every_app_command_is_in_the_manifest_and_allowed() {
+    let build = std::fs::read_to_string(format!("{}/build.rs", env!("CARGO_MANIFEST_DIR")))
+        .expect("build.rs");
+    let cap = json("capabilities/main.json").to_string();
+    let main = std::fs::read_to_string(format!("{}/src/main.rs", env!("CARGO_MANIFEST_DIR")))
+        .expect("main.rs");
+    for command in [
+        "app_status",
+        "conversations",
+        "conversation_messages",
+        "chat_send",
+        "chat_stop",
+    ] {
+        assert!(
+            build.contains(&format!("\"{command}\"")),
+            "{command} in the app manifest"
+        );
+        assert!(
+            cap.contains(&format!("allow-{}", command.replace('_', "-"))),
+            "{command} allowed"
+        );
+        assert!(
+            main.contains(&format!("commands::{command}")),
+            "{command} registered"
+        );
+    }
+}
