@@ -5,12 +5,16 @@
 - xdotool for windows and keys, ImageMagick `import` for screenshots.
 Screenshots land in tests/e2e/out/ (ignored by git).
 """
+import functools
+import http.client
 import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -85,15 +89,43 @@ class Screen:
         out = subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True, check=True)
         return int(out.stdout.strip())
 
+    def windows(self, name):
+        r = subprocess.run(["xdotool", "search", "--name", name], env=self.env, capture_output=True, text=True)
+        return r.stdout.split()
+
     def find_window(self, name, timeout=60):
-        def search():
-            r = subprocess.run(["xdotool", "search", "--name", name], env=self.env, capture_output=True, text=True)
-            return r.stdout.split()
-        return wait_for(search, timeout, f"a window named {name!r}")
+        return wait_for(lambda: self.windows(name), timeout, f"a window named {name!r}")
 
     def close(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+
+class DriverCrashed(RuntimeError):
+    """The WebDriver connection dropped: WebKitWebDriver went away behind
+    tauri-driver ("connection refused", "connection closed before message
+    completed"). Seen now and then on these machines, in about one test run
+    of six, at different commands, with or without OMP_WAIT_POLICY=PASSIVE;
+    the app itself stays up when driven by hand with xdotool. A test it hits
+    is run again (see retry_if_driver_crashed)."""
+
+
+def retry_if_driver_crashed(test, attempts=3):
+    """Runs a test again when, and only when, the WebDriver bridge dropped
+    under it (at most `attempts` runs in all). Assertion failures are never
+    retried. Measured here: the bridge drops in about one test run of six."""
+    @functools.wraps(test)
+    def run(self, *args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return test(self, *args, **kwargs)
+            except DriverCrashed as e:
+                if attempt == attempts:
+                    raise
+                print(f"\n[e2e] the WebDriver bridge dropped; running {test.__name__} once more: {str(e)[:200]}",
+                      file=sys.stderr)
+        return None
+    return run
 
 
 class Driver:
@@ -107,9 +139,12 @@ class Driver:
         self.native_port = free_port()
         env = dict(screen.env, **(env_extra or {}))
         self.log = tempfile.TemporaryFile()
+        self.screen = screen
+        # Its own process group: closing takes WebKitWebDriver and the app
+        # down with it, so sessions never overlap.
         self.proc = subprocess.Popen(
             [driver, "--port", str(self.port), "--native-port", str(self.native_port)],
-            env=env, stdout=self.log, stderr=self.log,
+            env=env, stdout=self.log, stderr=self.log, start_new_session=True,
         )
         self.base = f"http://127.0.0.1:{self.port}"
         wait_for(self._ready, 30, "tauri-driver")
@@ -117,7 +152,15 @@ class Driver:
             "browserName": "wry",
             "tauri:options": {"application": app_binary()},
         }}}
-        self.session = self.call("POST", "/session", caps)["sessionId"]
+        # tauri-driver answers before WebKitWebDriver listens behind it: the
+        # first session requests can be refused, so retry for a while.
+        try:
+            self.session = wait_for(lambda: self.call("POST", "/session", caps)["sessionId"], 60,
+                                    "a WebDriver session", 1.0)
+        except BaseException:
+            self.session = None
+            self.close()
+            raise
 
     def _ready(self):
         try:
@@ -136,7 +179,16 @@ class Driver:
             with urllib.request.urlopen(req, timeout=120) as r:
                 return json.loads(r.read() or b"{}").get("value")
         except urllib.error.HTTPError as e:
-            raise AssertionError(f"WebDriver {method} {path}: {e.code} {e.read()[:500]!r}") from None
+            raise AssertionError(f"WebDriver {method} {path}: {e.code} {e.read()[:500]!r}\n{self.log_tail()}") from None
+        except (OSError, http.client.HTTPException) as e:
+            # The connection itself dropped: the bridge went away (the app,
+            # alive or not, answers through WebDriver with an error instead).
+            raise DriverCrashed(f"WebDriver {method} {path}: {e!r}\n{self.log_tail()}") from None
+
+    def log_tail(self, n=4000):
+        """The end of what tauri-driver, WebKitWebDriver and the app printed."""
+        self.log.seek(0)
+        return "--- driver and app output ---\n" + self.log.read().decode(errors="replace")[-n:]
 
     def s(self, path):
         return f"/session/{self.session}{path}"
@@ -170,13 +222,21 @@ class Driver:
         return self.call("GET", self.s("/title"))
 
     def close(self):
-        try:
-            self.call("DELETE", self.s(""))
-        except Exception:  # noqa: BLE001 - closing what may already be gone
-            pass
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        if self.session:
+            try:
+                self.call("DELETE", self.s(""))
+            except Exception:  # noqa: BLE001 - closing what may already be gone
+                pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # Wait until the app's window is gone before anything else starts.
+        wait_for(lambda: not self.screen.windows("^Pith$"), 15, "the app to close")
         self.log.close()
