@@ -101,7 +101,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool) -> Result<(), Failure> {
     let rephrased = rephrase(
         &mut engine,
         REPHRASE_TEXT,
-        RephraseMode::Rewrite,
+        RephraseMode::Proofread,
         &CancelToken::new(),
         &mut |_, _| {
             first_piece.get_or_insert_with(|| started.elapsed().as_secs_f64());
@@ -127,6 +127,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool) -> Result<(), Failure> {
         "gen_tps": (gen_tps * 10.0).round() / 10.0,
         "rephrase_ttft_s": rephrase_ttft_s,
         "rephrase_ok": rephrased.is_ok(),
+        "rephrase_error": rephrased.as_ref().err().map(ToString::to_string),
         "peak_rss_mb": peak_rss_mb(),
     });
     if let (Some(all), Some(more)) = (value.as_object_mut(), chat.as_object()) {
