@@ -2,17 +2,7 @@
 // as text (textContent), never as markup, so nothing a model writes can run
 // or load anything.
 import type { Conversation, Message, MessageStatus, Role } from "./api";
-
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) node.append(c);
-  return node;
-}
+import { el } from "./dom";
 
 const STATUS_NOTE: Record<MessageStatus, string> = {
   streaming: "",

@@ -10,7 +10,8 @@ import {
   type EngineStatus,
   type ErrorPayload,
 } from "./api";
-import { conversationItem, el, messagesView, messageView, summaryNote } from "./chat";
+import { conversationItem, messagesView, messageView, summaryNote } from "./chat";
+import { el } from "./dom";
 import { modelSummary, statusCard, statusPill } from "./view";
 
 function isErrorPayload(e: unknown): e is ErrorPayload {

@@ -1,18 +1,9 @@
 // Renders the engine status. Pure DOM building from plain data, so it is
 // tested without a window.
 import type { EngineStatus, ModelInfo } from "./api";
+import { el } from "./dom";
 import { formatBytes, formatParameters, formatTokens } from "./format";
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) node.append(c);
-  return node;
-}
 
 /** One line naming the loaded model, for the sidebar. */
 export function modelSummary(m: ModelInfo, threads: number): string {
