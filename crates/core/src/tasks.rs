@@ -1,10 +1,10 @@
-//! The three jobs — rephrase, summarize, chat — over any [`Engine`].
+//! The three jobs — rephrase, summarize, chat (`conversation`) — over any
+//! [`Engine`].
 //!
 //! Each job builds prompts suited to small models, checks that the prompt and
 //! the answer fit the context window before anything runs (nothing is ever
 //! cut silently), and cleans what the model says.
 
-pub mod chat;
 pub mod check;
 pub mod clean;
 pub mod conversation;

@@ -33,8 +33,14 @@ fn lock(store: &Mutex<History>) -> MutexGuard<'_, History> {
 }
 
 /// The prompt for a conversation: the running summary as a system message,
-/// if there is one (see `tasks::chat` on why there is no system prompt
-/// otherwise), then the turns after it. Empty replies are left out.
+/// if there is one, then the turns after it. Empty replies are left out.
+///
+/// No system prompt otherwise. Measured on SmolLM2-135M with four questions
+/// (a trip plan, a capital, three colours, boiling an egg): with no system
+/// message it answered all four sensibly; every system prompt tried made it
+/// worse — "You are Pith, ..." flattened the first token enough that
+/// temperature 0.3 opened in French, and "You are a helpful assistant named
+/// Pith ..." got the trip question answered with an echo of the prompt.
 pub fn prompt_messages(summary: Option<&str>, live: &[Message]) -> Vec<ChatMessage> {
     summary
         .map(|s| ChatMessage::system(format!("Summary of the earlier conversation: {s}")))
@@ -333,6 +339,54 @@ mod tests {
         assert_eq!(msgs[0].text, "question");
         assert_eq!(msgs[1].status, MessageStatus::Interrupted);
         assert_eq!(msgs[1].text, "Half an answer. More");
+    }
+
+    #[test]
+    fn cancelling_through_the_worker_mid_reply_keeps_it_interrupted_and_the_next_turn_works() {
+        use crate::engine::{Priority, Worker};
+        use std::sync::Arc;
+        let (s, c) = store();
+        let s = Arc::new(s);
+        let worker = Worker::spawn(|| {
+            let mut e = ScriptedEngine::new(4096);
+            e.push_script(vec![
+                ScriptStep::Piece("Partial words here.".into()),
+                ScriptStep::WaitForCancel,
+            ]);
+            e.push_reply("The next reply works.");
+            Ok(e)
+        })
+        .expect("worker");
+        let turn_store = Arc::clone(&s);
+        let ticket = worker.submit(Priority::Normal, move |e: &mut ScriptedEngine, cancel| {
+            chat_turn(e, &turn_store, c, "first", None, cancel, &mut |_| {})
+        });
+        ticket.cancel();
+        let err = ticket.wait().expect("ran").expect_err("cancelled");
+        assert_eq!(err.code(), crate::error::ErrorCode::Cancelled);
+        let next_store = Arc::clone(&s);
+        let next = worker
+            .run(Priority::Normal, move |e: &mut ScriptedEngine, cancel| {
+                chat_turn(e, &next_store, c, "second", None, cancel, &mut |_| {})
+            })
+            .expect("ran")
+            .expect("works");
+        assert_eq!(next.reply, "The next reply works.");
+        let statuses: Vec<_> = lock(&s)
+            .messages(c)
+            .expect("m")
+            .iter()
+            .map(|m| m.status)
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                MessageStatus::Complete,
+                MessageStatus::Interrupted,
+                MessageStatus::Complete,
+                MessageStatus::Complete
+            ]
+        );
     }
 
     #[test]

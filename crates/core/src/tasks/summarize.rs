@@ -209,10 +209,6 @@ pub fn summarize(
     on_piece: &mut dyn FnMut(usize, &str),
 ) -> Result<Summary> {
     let text = validate_text(text)?;
-    budget_for(
-        engine,
-        &build_request(&text, length, Strategy::SystemInstruction),
-    )?;
     let source_tokens = engine.count_tokens(&text)?;
     let mut reasons: Vec<String> = Vec::new();
     for (i, strategy) in STRATEGIES.into_iter().enumerate() {
