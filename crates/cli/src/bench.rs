@@ -3,6 +3,8 @@
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{CancelToken, Engine};
+use pith_core::models::plan::{self, Calibration, Preferences, Task};
+use pith_core::models::synthetic::SHAPES;
 use pith_core::tasks::rephrase::{rephrase, RephraseMode};
 use pith_llama::{LlamaEngine, LoadOptions};
 use std::time::Instant;
@@ -78,10 +80,11 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-pub fn run(args: &ModelArgs, use_mmap: bool) -> Result<(), Failure> {
+pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     let path = pith_core::models::resolve_model(args.model.as_deref()).or_fail(true)?;
     let options = LoadOptions {
         threads: args.threads,
+        force: args.force,
         use_mmap,
         ..LoadOptions::default()
     };
@@ -94,6 +97,23 @@ pub fn run(args: &ModelArgs, use_mmap: bool) -> Result<(), Failure> {
     let prompt_tps = engine.bench_prompt(512, 3).or_fail(true)?;
     eprintln!("pith bench: generation (128 tokens) ...");
     let gen_tps = engine.bench_generation(128, 3).or_fail(true)?;
+    if raw {
+        let value = serde_json::json!({
+            "load_s": round3(load_s),
+            "prompt_tps": (prompt_tps * 10.0).round() / 10.0,
+            "gen_tps": (gen_tps * 10.0).round() / 10.0,
+            "peak_rss_mb": peak_rss_mb(),
+            "context": engine.info().context,
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    let info = engine.info();
+    crate::models::save_calibration(&Calibration {
+        model_bytes: info.size_bytes,
+        layers: info.layers,
+        gen_tps,
+    });
 
     eprintln!("pith bench: rephrase first token ...");
     let mut first_piece: Option<f64> = None;
@@ -133,6 +153,93 @@ pub fn run(args: &ModelArgs, use_mmap: bool) -> Result<(), Failure> {
     if let (Some(all), Some(more)) = (value.as_object_mut(), chat.as_object()) {
         all.extend(more.clone());
     }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// `pith bench --planner`: for each synthetic shape, the planner's memory and
+/// speed estimates against what the real engine measures in a fresh
+/// process (peak RSS is per process).
+pub fn planner() -> Result<(), Failure> {
+    let hw = crate::models::full_profile();
+    let exe = std::env::current_exe()
+        .map_err(|e| pith_core::Error::io("finding the pith executable", e))
+        .or_fail(true)?;
+    let dir = tempfile::tempdir()
+        .map_err(|e| pith_core::Error::io("creating a temporary folder", e))
+        .or_fail(true)?;
+    // The command line's own overhead only: no desktop app in this process.
+    let prefs = Preferences {
+        app_bytes: 0,
+        ..Preferences::default()
+    };
+    eprintln!(
+        "pith bench --planner: {} cores, {} GB/s measured bandwidth",
+        hw.cores(),
+        hw.memory_bandwidth_gbs.unwrap_or(0.0)
+    );
+    let mut rows = Vec::new();
+    for shape in SHAPES {
+        let path = dir.path().join(shape.file_name());
+        let size = shape
+            .write(&path)
+            .map_err(|e| pith_core::Error::io("writing a synthetic model", e))
+            .or_fail(true)?;
+        let model = shape.as_catalog_model(size);
+        let needs = Task::Chat.needs();
+        let estimate = plan::estimate(&model, &hw, &prefs, 4096, &needs);
+        eprintln!(
+            "pith bench --planner: {} {} ({:.0} MB) ...",
+            shape.name,
+            shape.quant.name(),
+            size as f64 / 1e6
+        );
+        let out = std::process::Command::new(&exe)
+            .args(["bench", "--raw", "--json", "--force", "--model"])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .map_err(|e| pith_core::Error::io("running pith bench", e))
+            .or_fail(true)?;
+        let _ = std::fs::remove_file(&path);
+        let measured: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let mem = measured["peak_rss_mb"].as_f64().unwrap_or(0.0);
+        let gen = measured["gen_tps"].as_f64().unwrap_or(0.0);
+        let prompt = measured["prompt_tps"].as_f64().unwrap_or(0.0);
+        let est_mem = estimate.model_bytes() as f64 / (1 << 20) as f64;
+        let pct = |est: f64, real: f64| {
+            if real > 0.0 {
+                ((est / real - 1.0) * 1000.0).round() / 10.0
+            } else {
+                f64::NAN
+            }
+        };
+        rows.push(serde_json::json!({
+            "shape": shape.name,
+            "quant": shape.quant.name(),
+            "parameters_m": (shape.parameters() as f64 / 1e6).round(),
+            "file_mb": (size as f64 / 1e6).round(),
+            "context": measured["context"],
+            "est_mem_mb": est_mem.round(),
+            "measured_mem_mb": mem,
+            "mem_error_pct": pct(est_mem, mem),
+            "est_gen_tps": estimate.gen_tps,
+            "measured_gen_tps": gen,
+            "gen_error_pct": pct(estimate.gen_tps, gen),
+            "est_prompt_tps": estimate.prompt_tps,
+            "measured_prompt_tps": prompt,
+            "prompt_error_pct": pct(estimate.prompt_tps, prompt),
+        }));
+    }
+    let value = serde_json::json!({
+        "cpu": hw.cpu.model,
+        "cores": hw.cores(),
+        "bandwidth_gbs": hw.memory_bandwidth_gbs,
+        "rows": rows,
+    });
     println!(
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_default()

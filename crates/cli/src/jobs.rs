@@ -14,6 +14,7 @@ pub fn start(args: &ModelArgs) -> Result<(Worker<LlamaEngine>, std::path::PathBu
     let path = pith_core::models::resolve_model(args.model.as_deref())?;
     let options = LoadOptions {
         threads: args.threads,
+        force: args.force,
         ..LoadOptions::default()
     };
     let load_path = path.clone();

@@ -8,6 +8,7 @@ mod bench;
 mod chat;
 mod history;
 mod jobs;
+mod models;
 
 use clap::{Parser, Subcommand};
 use pith_core::tasks::rephrase::RephraseMode;
@@ -38,6 +39,9 @@ pub struct ModelArgs {
     /// CPU threads (default: the physical cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
+    /// Load the model even when it looks too big for the free memory.
+    #[arg(long, global = true)]
+    pub force: bool,
 }
 
 #[derive(Subcommand)]
@@ -89,11 +93,28 @@ enum Command {
         #[command(subcommand)]
         command: history::HistoryCommand,
     },
+    /// What this machine offers: memory, cores, SIMD, GPUs, disk, bandwidth.
+    Hardware {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Models: list, recommend, pull, import, rm.
+    Models {
+        #[command(subcommand)]
+        command: models::ModelsCommand,
+    },
     /// Measure load time, prompt and generation speed, first-token latency and
     /// memory; prints one JSON object.
     Bench {
         #[arg(long)]
         json: bool,
+        /// Check the fit planner: load synthetic models with real shapes
+        /// (135M to 1B) and print estimated against measured memory and speed.
+        #[arg(long)]
+        planner: bool,
+        /// Only load, prompt and generation figures (no task measurements).
+        #[arg(long, hide = true)]
+        raw: bool,
         /// Memory-map the model instead of reading it into memory (to compare
         /// peak_rss_mb; Pith reads it by default).
         #[arg(long)]
@@ -125,11 +146,20 @@ fn main() -> ExitCode {
             model,
         } => chat::run(&model, conversation),
         Command::History { command } => history::run(command),
+        Command::Hardware { json } => models::hardware(json),
+        Command::Models { command } => models::run(command),
         Command::Bench {
             json: _,
+            planner: true,
+            ..
+        } => bench::planner(),
+        Command::Bench {
+            json: _,
+            planner: false,
+            raw,
             mmap,
             model,
-        } => bench::run(&model, mmap),
+        } => bench::run(&model, mmap, raw),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -348,3 +348,156 @@ fn continuing_a_conversation_that_does_not_exist_is_a_clear_error() {
         stderr(&o)
     );
 }
+
+mod models {
+    use super::*;
+    use pith_core::models::synthetic::Shape;
+
+    fn pith_env(envs: &[(&str, &std::path::Path)], args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pith"));
+        cmd.args(args);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("pith runs")
+    }
+
+    #[test]
+    fn hardware_json_reports_what_the_os_reports() {
+        let o = pith(&["hardware", "--json"], b"");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let hw: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let meminfo = std::fs::read_to_string("/proc/meminfo").expect("meminfo");
+        let total_kb: u64 = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("MemTotal");
+        assert_eq!(hw["memory"]["total_bytes"], total_kb * 1024);
+        let nproc = Command::new("nproc").output().expect("nproc");
+        let nproc: u64 = String::from_utf8_lossy(&nproc.stdout)
+            .trim()
+            .parse()
+            .expect("n");
+        assert_eq!(hw["cpu"]["logical_cores"], nproc);
+        assert!(hw["memory_bandwidth_gbs"].as_f64().is_some_and(|b| b > 0.0));
+        assert!(hw["gpus"].is_array());
+        let text = pith(&["hardware"], b"");
+        assert!(
+            stdout(&text).contains("physical cores"),
+            "{}",
+            stdout(&text)
+        );
+    }
+
+    #[test]
+    fn recommend_explains_a_choice_for_each_task() {
+        let o = pith(&["models", "recommend", "--json"], b"");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let plans: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let plans = plans.as_array().expect("three plans");
+        assert_eq!(plans.len(), 3);
+        for p in plans {
+            let chosen = &p["choice"];
+            assert!(chosen.is_object(), "this machine fits a catalog model: {p}");
+            let ram = chosen["estimate"]["ram_bytes"].as_u64().expect("ram");
+            assert!(ram <= p["budget"]["ram_budget_bytes"].as_u64().expect("budget"));
+            assert!(p["reason"].as_str().is_some_and(|r| r.contains("tokens/s")));
+            assert!(p["rejected"].as_array().is_some_and(|r| r.len() > 20));
+        }
+        let text = pith(&["models", "recommend", "--task", "rephrase"], b"");
+        assert!(
+            stdout(&text).starts_with("memory for models:"),
+            "{}",
+            stdout(&text)
+        );
+        assert!(stdout(&text).contains("why: "));
+        let bad = pith(&["models", "recommend", "--task", "translate"], b"");
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(stderr(&bad).contains("rephrase, summarize or chat"));
+    }
+
+    #[test]
+    fn import_list_and_remove_a_model() {
+        let store = tempfile::tempdir().expect("tmp");
+        let src = tempfile::tempdir().expect("tmp");
+        let shape = Shape::TINY;
+        let file = src.path().join(shape.file_name());
+        shape.write(&file).expect("write");
+        let envs = [
+            ("PITH_MODELS_DIR", store.path()),
+            ("PITH_DATA_DIR", src.path()),
+        ];
+
+        let o = pith_env(&envs, &["models", "import", &file.display().to_string()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(store.path().join(shape.file_name()).is_file());
+
+        let list = pith_env(&envs, &["models", "list", "--json"]);
+        let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("json");
+        assert_eq!(listed[0]["id"], "synthetic-tiny-q8_0");
+        assert_eq!(listed[0]["summary"]["block_count"], 2);
+
+        let broken = src.path().join("broken.gguf");
+        std::fs::write(&broken, b"GGUF\x03\x00\x00\x00").expect("write");
+        let o = pith_env(&envs, &["models", "import", &broken.display().to_string()]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).contains("not a usable GGUF model"),
+            "{}",
+            stderr(&o)
+        );
+
+        let o = pith_env(&envs, &["models", "rm", "synthetic-tiny-q8_0"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = pith_env(&envs, &["models", "rm", "synthetic-tiny-q8_0"]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("installed: none"), "{}", stderr(&o));
+    }
+
+    #[test]
+    fn pull_names_what_it_cannot_fetch() {
+        let o = pith(&["models", "pull", "no-such-model"], b"");
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("pith models catalog"), "{}", stderr(&o));
+        let o = pith(&["models", "pull", "smollm2-135m-instruct-q4_1"], b"");
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("fetch-models.sh"), "{}", stderr(&o));
+    }
+
+    #[test]
+    fn pull_downloads_from_a_mirror_and_checks_the_file() {
+        // A mirror on loopback serving an HTML error page under the catalog
+        // file's name: the download completes but is refused as a model.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            use std::io::{BufRead, BufReader};
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let body = "<html>rate limited</html>";
+                let mut s = stream;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let store = tempfile::tempdir().expect("tmp");
+        let o = Command::new(env!("CARGO_BIN_EXE_pith"))
+            .args(["models", "pull", "qwen2.5-0.5b-instruct-q4_k_m"])
+            .env("HF_ENDPOINT", &endpoint)
+            .env("PITH_MODELS_DIR", store.path())
+            .env("PITH_DATA_DIR", store.path())
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("not a GGUF file"), "{}", stderr(&o));
+        assert_eq!(std::fs::read_dir(store.path()).expect("dir").count(), 0);
+    }
+}

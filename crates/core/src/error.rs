@@ -15,6 +15,8 @@ pub enum ErrorCode {
     InvalidModel,
     ModelLoadFailed,
     OutOfMemory,
+    DiskFull,
+    Download,
     UnsupportedCpu,
     ContextTooLong,
     EmptyInput,
@@ -46,6 +48,35 @@ pub enum Error {
 
     #[error("llama.cpp could not load {}: {reason}", path.display())]
     ModelLoadFailed { path: PathBuf, reason: String },
+
+    #[error(
+        "{model} needs about {} of memory with a {context}-token context, but only {} is free. \
+         Close other programs, choose a smaller model (`pith models recommend`), \
+         or load it anyway with --force",
+        crate::models::plan::human_bytes(*needed),
+        crate::models::plan::human_bytes(*available)
+    )]
+    OutOfMemory {
+        model: String,
+        needed: u64,
+        available: u64,
+        context: u32,
+    },
+
+    #[error(
+        "not enough disk space in {}: the download needs {} more and {} is free",
+        dir.display(),
+        crate::models::plan::human_bytes(*needed),
+        crate::models::plan::human_bytes(*free)
+    )]
+    DiskFull {
+        dir: PathBuf,
+        needed: u64,
+        free: u64,
+    },
+
+    #[error("download failed: {0}")]
+    Download(String),
 
     #[error(
         "the prompt needs {prompt_tokens} tokens plus {reserved_tokens} for the answer, \
@@ -115,6 +146,9 @@ impl Error {
             }
             Error::InvalidModel { .. } => ErrorCode::InvalidModel,
             Error::ModelLoadFailed { .. } => ErrorCode::ModelLoadFailed,
+            Error::OutOfMemory { .. } => ErrorCode::OutOfMemory,
+            Error::DiskFull { .. } => ErrorCode::DiskFull,
+            Error::Download(_) => ErrorCode::Download,
             Error::ContextTooLong { .. } => ErrorCode::ContextTooLong,
             Error::UnsupportedCpu { .. } => ErrorCode::UnsupportedCpu,
             Error::EmptyInput => ErrorCode::EmptyInput,

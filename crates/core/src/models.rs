@@ -1,12 +1,24 @@
-//! Where model files are, and which one to use.
+//! Model files: where they are, what they are, which one fits.
+//!
+//! - [`catalog`]: the curated list (`models/catalog.toml`);
+//! - [`plan`]: the fit planner, a pure function of hardware and catalog;
+//! - [`gguf`]: the header check every file passes before llama.cpp;
+//! - [`store`]: installed models: list, import, remove;
+//! - [`download`]: resumable, checked downloads;
+//! - [`synthetic`]: GGUF files with real shapes and random weights, for
+//!   measuring the planner's estimates.
 //!
 //! Where models are looked for: `PITH_MODELS_DIR` when it is set (it
 //! replaces the defaults, so tests and scripts control exactly what is
 //! seen); otherwise the checkout's `models/` folder, then the user data
-//! folder's `models/`. The hardware-aware planner and downloader build on
-//! this.
+//! folder's `models/`.
 
+pub mod catalog;
+pub mod download;
 pub mod gguf;
+pub mod plan;
+pub mod store;
+pub mod synthetic;
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -68,6 +80,74 @@ pub fn check_model_file(path: &Path) -> Result<gguf::GgufSummary> {
     })
 }
 
+/// The planner's view of a model file, from its header (and the catalog
+/// entry for the file, when there is one, for what headers omit).
+pub fn shape_of(path: &Path, summary: &gguf::GgufSummary) -> catalog::CatalogModel {
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(known) = catalog::Catalog::builtin().by_file(&file) {
+        return known.clone();
+    }
+    let layers = summary.block_count.unwrap_or(1).max(1);
+    let embedding = summary.embedding_length.unwrap_or(0);
+    let heads = summary.head_count.unwrap_or(1).max(1);
+    let kv_heads = summary.head_count_kv.unwrap_or(heads).max(1);
+    let head_dim = summary.key_length.unwrap_or(embedding / heads).max(1);
+    let small = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    catalog::CatalogModel {
+        id: file.trim_end_matches(".gguf").to_lowercase(),
+        name: summary.name.clone().unwrap_or_else(|| file.clone()),
+        repo: None,
+        quant: String::new(),
+        size_bytes: summary.file_size,
+        sha256: None,
+        architecture: summary.architecture.clone().unwrap_or_default(),
+        // Weights are what the file holds; at ~4.5 bits per weight.
+        parameters: summary.file_size * 16 / 9,
+        layers: small(layers),
+        kv_heads: small(kv_heads),
+        head_dim: small(head_dim),
+        embedding: small(embedding),
+        vocab: small(summary.vocab_size.unwrap_or(0)),
+        context_length: small(summary.context_length.unwrap_or(2048)),
+        // Sliding-window layouts differ by architecture; counting every layer
+        // in full overestimates, which is the safe side.
+        sliding_window: None,
+        swa_pattern: None,
+        rank: 0,
+        chat_template: summary.has_chat_template,
+        license: String::new(),
+        default: false,
+        pypi: Vec::new(),
+        file,
+    }
+}
+
+/// Refuses a model whose estimated memory at `context` tokens exceeds what
+/// the machine has free, before anything is loaded.
+pub fn check_memory(
+    path: &Path,
+    summary: &gguf::GgufSummary,
+    hw: &crate::hardware::HardwareProfile,
+    context: u32,
+    prefs: &plan::Preferences,
+) -> Result<plan::Estimate> {
+    let shape = shape_of(path, summary);
+    let needs = plan::Task::Chat.needs();
+    let e = plan::estimate(&shape, hw, prefs, context, &needs);
+    match hw.usable_ram_bytes() {
+        Some(free) if e.ram_bytes > free => Err(Error::OutOfMemory {
+            model: shape.name,
+            needed: e.ram_bytes,
+            available: free,
+            context,
+        }),
+        _ => Ok(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +194,35 @@ mod tests {
         let err = check_model_file(&p).expect_err("invalid");
         assert_eq!(err.code(), crate::error::ErrorCode::InvalidModel);
         assert!(err.to_string().contains("not a GGUF file"), "{err}");
+    }
+
+    #[test]
+    fn a_model_bigger_than_free_memory_is_refused_with_the_numbers() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("big.gguf");
+        std::fs::write(&p, gguf::tests::tiny_gguf()).expect("write");
+        let mut summary = check_model_file(&p).expect("valid");
+        summary.file_size = 3_000_000_000;
+        summary.block_count = Some(28);
+        summary.embedding_length = Some(3072);
+        summary.head_count = Some(24);
+        summary.head_count_kv = Some(8);
+        let mut hw = crate::hardware::HardwareProfile::default();
+        hw.memory.available_bytes = Some(2_200_000_000);
+        let prefs = plan::Preferences {
+            app_bytes: 0,
+            ..plan::Preferences::default()
+        };
+        let err = check_memory(&p, &summary, &hw, 4096, &prefs).expect_err("too big");
+        assert_eq!(err.code(), crate::error::ErrorCode::OutOfMemory);
+        let msg = err.to_string();
+        assert!(msg.contains("2.2 GB is free"), "{msg}");
+        assert!(msg.contains("needs about 3."), "{msg}");
+        assert!(msg.contains("--force"), "{msg}");
+        hw.memory.available_bytes = Some(16_000_000_000);
+        let e = check_memory(&p, &summary, &hw, 4096, &prefs).expect("fits");
+        // 2 x 28 layers x 4096 x 8 heads x 128 x 2 bytes
+        assert_eq!(e.kv_cache_bytes, 2 * 28 * 4096 * 8 * 128 * 2);
     }
 
     #[test]

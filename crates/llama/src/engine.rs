@@ -39,6 +39,8 @@ pub struct LoadOptions {
     pub gpu_layers: u32,
     /// Memory-map the file instead of reading it (see the crate docs).
     pub use_mmap: bool,
+    /// Load even when the memory estimate exceeds what is free.
+    pub force: bool,
 }
 
 /// llama.cpp allows one backend per process; every engine shares it.
@@ -87,6 +89,21 @@ impl LlamaEngine {
             return Err(Error::UnsupportedCpu { missing });
         }
         let summary = pith_core::models::check_model_file(path)?;
+        if !options.force {
+            // Refuse before llama.cpp allocates: a model that does not fit
+            // would swap the machine to a halt or be killed half-loaded.
+            let trained = u32::try_from(summary.context_length.unwrap_or(2048)).unwrap_or(u32::MAX);
+            let context = options
+                .context
+                .unwrap_or_else(|| trained.min(DEFAULT_MAX_CONTEXT));
+            let hw = pith_core::hardware::probe(None);
+            let prefs = pith_core::models::plan::Preferences {
+                gpu_offload: options.gpu_layers > 0,
+                app_bytes: 0,
+                ..Default::default()
+            };
+            pith_core::models::check_memory(path, &summary, &hw, context, &prefs)?;
+        }
         let backend = backend()?;
         let params = LlamaModelParams::default()
             .with_use_mmap(options.use_mmap)

@@ -23,5 +23,5 @@
 mod bench;
 mod engine;
 
-pub use bench::{cpu_features, missing_cpu_features};
+pub use bench::{cpu_features, gpu_devices, gpu_offload_supported, missing_cpu_features};
 pub use engine::{LlamaEngine, LoadOptions, PROMPT_CHUNK};

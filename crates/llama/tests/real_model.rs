@@ -584,3 +584,60 @@ mod conversations {
         assert_eq!(a2.reply, expected.reply);
     }
 }
+
+mod model_files {
+    use super::*;
+
+    #[test]
+    fn a_model_too_big_for_memory_is_refused_before_loading_unless_forced() {
+        // A context of a billion tokens needs petabytes of KV cache.
+        let huge = LoadOptions {
+            context: Some(1 << 30),
+            ..LoadOptions::default()
+        };
+        let err = LlamaEngine::load(&default_model(), &huge)
+            .err()
+            .expect("refused");
+        assert_eq!(err.code(), ErrorCode::OutOfMemory);
+        let msg = err.to_string();
+        assert!(msg.contains("1073741824-token context"), "{msg}");
+        assert!(msg.contains("--force"), "{msg}");
+        // Forced, it loads: the context is then bounded by the model's own.
+        let forced = LoadOptions {
+            context: Some(1 << 30),
+            force: true,
+            ..LoadOptions::default()
+        };
+        let e = LlamaEngine::load(&default_model(), &forced).expect("forced load");
+        assert_eq!(e.info().context, 8192);
+    }
+
+    #[test]
+    fn every_truncation_of_the_real_model_is_refused_without_panic() {
+        let bytes = std::fs::read(default_model()).expect("read");
+        let check = |len: usize| {
+            pith_core::models::gguf::inspect_reader(std::io::Cursor::new(&bytes[..len]), len as u64)
+        };
+        assert!(check(bytes.len()).is_ok());
+        // Every length through the first 4 KiB, then 1,500 spread over the file
+        // (the header, with its 49,152-token vocabulary, and the tensor data).
+        let spread = (1..1500).map(|i| bytes.len() / 1500 * i + i % 7);
+        for len in (0..4096).chain(spread) {
+            assert!(check(len).is_err(), "truncated to {len} bytes was accepted");
+        }
+    }
+
+    #[test]
+    fn the_header_gives_the_shape_the_planner_needs() {
+        let path = default_model();
+        let s = pith_core::models::check_model_file(&path).expect("valid");
+        assert_eq!(s.block_count, Some(30));
+        assert_eq!(s.embedding_length, Some(576));
+        assert_eq!(s.head_count, Some(9));
+        assert_eq!(s.head_count_kv, Some(3));
+        assert_eq!(s.vocab_size, Some(49152));
+        let gemma = pith_core::models::check_model_file(&gemma_model()).expect("valid");
+        assert_eq!(gemma.sliding_window, Some(512));
+        assert_eq!(gemma.key_length, Some(256));
+    }
+}

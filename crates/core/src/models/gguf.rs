@@ -28,6 +28,14 @@ pub struct GgufSummary {
     pub name: Option<String>,
     pub context_length: Option<u64>,
     pub block_count: Option<u64>,
+    pub embedding_length: Option<u64>,
+    pub head_count: Option<u64>,
+    pub head_count_kv: Option<u64>,
+    /// Per-head key size when the model sets it (otherwise embedding / heads).
+    pub key_length: Option<u64>,
+    pub sliding_window: Option<u64>,
+    /// Tokens in the vocabulary (the length of `tokenizer.ggml.tokens`).
+    pub vocab_size: Option<u64>,
     pub has_chat_template: bool,
     pub file_size: u64,
 }
@@ -115,6 +123,7 @@ pub fn inspect_reader<R: Read + Seek>(mut r: R, size: u64) -> Result<GgufSummary
             ("tokenizer.chat_template", 8) => {
                 summary.has_chat_template = !h.string()?.trim().is_empty();
             }
+            ("tokenizer.ggml.tokens", 9) => summary.vocab_size = Some(h.array_len_then_skip()?),
             (_, 4 | 5 | 10 | 11) => {
                 let v = h.integer(ty)?;
                 if key == "general.alignment" {
@@ -135,6 +144,11 @@ pub fn inspect_reader<R: Read + Seek>(mut r: R, size: u64) -> Result<GgufSummary
         };
         summary.context_length = find("context_length");
         summary.block_count = find("block_count");
+        summary.embedding_length = find("embedding_length");
+        summary.head_count = find("attention.head_count");
+        summary.head_count_kv = find("attention.head_count_kv");
+        summary.key_length = find("attention.key_length");
+        summary.sliding_window = find("attention.sliding_window");
     }
 
     let mut tensors = Vec::with_capacity(tensor_count as usize);
@@ -250,6 +264,15 @@ impl<R: Read + Seek> Header<'_, R> {
         self.r.seek(SeekFrom::Current(n)).map_err(io_err)?;
         Ok(())
     }
+    /// Reads an array's header, skips its items, returns its length.
+    fn array_len_then_skip(&mut self) -> Result<u64, GgufError> {
+        let pos = self.r.stream_position().map_err(io_err)?;
+        let _item = self.u32()?;
+        let n = self.u64()?;
+        self.r.seek(SeekFrom::Start(pos)).map_err(io_err)?;
+        self.skip_value(9, 0)?;
+        Ok(n)
+    }
     fn skip_value(&mut self, ty: u32, depth: u32) -> Result<(), GgufError> {
         match ty {
             0 | 1 | 7 => self.skip(1),
@@ -338,6 +361,7 @@ pub(crate) mod tests {
         assert_eq!(s.context_length, Some(2048));
         assert!(s.has_chat_template);
         assert_eq!(s.tensor_count, 2);
+        assert_eq!(s.vocab_size, Some(2));
     }
 
     #[test]

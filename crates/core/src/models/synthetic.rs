@@ -1,0 +1,381 @@
+//! GGUF files with the real shapes of catalog models and random weights.
+//!
+//! Memory and speed depend only on shapes and quantization, not on what
+//! the weights say, so `pith bench --planner` loads these through the real
+//! engine to check the planner's estimates for sizes this machine has no
+//! real file of. The layout is llama.cpp's `llama` architecture with a
+//! SentencePiece-style vocabulary of the model's size.
+
+use super::catalog::CatalogModel;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quant {
+    Q4_0,
+    Q8_0,
+}
+
+impl Quant {
+    fn ggml_type(self) -> u32 {
+        match self {
+            Quant::Q4_0 => 2,
+            Quant::Q8_0 => 8,
+        }
+    }
+    /// Bytes per block of 32 weights: an f16 scale and the quants.
+    fn block_bytes(self) -> u64 {
+        match self {
+            Quant::Q4_0 => 18,
+            Quant::Q8_0 => 34,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Quant::Q4_0 => "Q4_0",
+            Quant::Q8_0 => "Q8_0",
+        }
+    }
+}
+
+/// A model's shape, as in its `config.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub name: &'static str,
+    pub embedding: u32,
+    pub layers: u32,
+    pub heads: u32,
+    pub kv_heads: u32,
+    pub feed_forward: u32,
+    pub vocab: u32,
+    pub context: u32,
+    pub quant: Quant,
+}
+
+const QWEN_05B: Shape = Shape {
+    name: "Qwen2.5-0.5B",
+    embedding: 896,
+    layers: 24,
+    heads: 14,
+    kv_heads: 2,
+    feed_forward: 4864,
+    vocab: 151936,
+    context: 32768,
+    quant: Quant::Q4_0,
+};
+
+/// The shapes `pith bench --planner` measures: 135M to 1B.
+pub const SHAPES: &[Shape] = &[
+    Shape {
+        name: "SmolLM2-135M",
+        embedding: 576,
+        layers: 30,
+        heads: 9,
+        kv_heads: 3,
+        feed_forward: 1536,
+        vocab: 49152,
+        context: 8192,
+        quant: Quant::Q4_0,
+    },
+    Shape {
+        name: "SmolLM2-360M",
+        embedding: 960,
+        layers: 32,
+        heads: 15,
+        kv_heads: 5,
+        feed_forward: 2560,
+        vocab: 49152,
+        context: 8192,
+        quant: Quant::Q4_0,
+    },
+    QWEN_05B,
+    Shape {
+        quant: Quant::Q8_0,
+        ..QWEN_05B
+    },
+    Shape {
+        name: "Llama-3.2-1B",
+        embedding: 2048,
+        layers: 16,
+        heads: 32,
+        kv_heads: 8,
+        feed_forward: 8192,
+        vocab: 128256,
+        context: 131072,
+        quant: Quant::Q4_0,
+    },
+];
+
+impl Shape {
+    /// A two-layer model of a few hundred kilobytes, for tests.
+    pub const TINY: Shape = Shape {
+        name: "tiny",
+        embedding: 64,
+        layers: 2,
+        heads: 4,
+        kv_heads: 2,
+        feed_forward: 128,
+        vocab: 300,
+        context: 512,
+        quant: Quant::Q8_0,
+    };
+
+    fn head_dim(&self) -> u32 {
+        self.embedding / self.heads
+    }
+
+    /// (name, dims, quantized) of every tensor, in file order. The output
+    /// matrix is tied to the token embedding, as in these models.
+    fn tensors(&self) -> Vec<(String, Vec<u64>, bool)> {
+        let e = u64::from(self.embedding);
+        let kv = u64::from(self.kv_heads * self.head_dim());
+        let ff = u64::from(self.feed_forward);
+        let mut t = vec![
+            (
+                "token_embd.weight".to_string(),
+                vec![e, u64::from(self.vocab)],
+                true,
+            ),
+            ("output_norm.weight".to_string(), vec![e], false),
+        ];
+        for i in 0..self.layers {
+            let b = |n: &str| format!("blk.{i}.{n}.weight");
+            t.push((b("attn_norm"), vec![e], false));
+            t.push((b("attn_q"), vec![e, e], true));
+            t.push((b("attn_k"), vec![e, kv], true));
+            t.push((b("attn_v"), vec![e, kv], true));
+            t.push((b("attn_output"), vec![e, e], true));
+            t.push((b("ffn_norm"), vec![e], false));
+            t.push((b("ffn_gate"), vec![e, ff], true));
+            t.push((b("ffn_down"), vec![ff, e], true));
+            t.push((b("ffn_up"), vec![e, ff], true));
+        }
+        t
+    }
+
+    pub fn parameters(&self) -> u64 {
+        self.tensors()
+            .iter()
+            .map(|(_, d, _)| d.iter().product::<u64>())
+            .sum()
+    }
+
+    /// File name: `synthetic-<name>-<quant>.gguf`.
+    pub fn file_name(&self) -> String {
+        format!(
+            "synthetic-{}-{}.gguf",
+            self.name.to_lowercase(),
+            self.quant.name().to_lowercase()
+        )
+    }
+
+    /// The planner's view of this file.
+    pub fn as_catalog_model(&self, size_bytes: u64) -> CatalogModel {
+        CatalogModel {
+            id: self.file_name().trim_end_matches(".gguf").to_string(),
+            name: format!("{} shape", self.name),
+            repo: None,
+            file: self.file_name(),
+            quant: self.quant.name().into(),
+            size_bytes,
+            sha256: None,
+            architecture: "llama".into(),
+            parameters: self.parameters(),
+            layers: self.layers,
+            kv_heads: self.kv_heads,
+            head_dim: self.head_dim(),
+            embedding: self.embedding,
+            vocab: self.vocab,
+            context_length: self.context,
+            sliding_window: None,
+            swa_pattern: None,
+            rank: 0,
+            chat_template: false,
+            license: String::new(),
+            default: false,
+            pypi: Vec::new(),
+        }
+    }
+
+    /// Writes the GGUF file; returns its size.
+    pub fn write(&self, path: &Path) -> io::Result<u64> {
+        let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+        let mut kv = Vec::new();
+        let mut n_kv = 0u64;
+        let arch = "llama";
+        let mut put = |key: &str, ty: u32, value: &[u8]| {
+            put_str(&mut kv, key);
+            kv.extend(ty.to_le_bytes());
+            kv.extend(value);
+            n_kv += 1;
+        };
+        let mut s = Vec::new();
+        put_str(&mut s, arch);
+        put("general.architecture", 8, &s);
+        let mut s = Vec::new();
+        put_str(&mut s, &format!("{} synthetic", self.name));
+        put("general.name", 8, &s);
+        for (key, v) in [
+            ("context_length", self.context),
+            ("embedding_length", self.embedding),
+            ("block_count", self.layers),
+            ("feed_forward_length", self.feed_forward),
+            ("attention.head_count", self.heads),
+            ("attention.head_count_kv", self.kv_heads),
+        ] {
+            put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
+        }
+        put(
+            &format!("{arch}.attention.layer_norm_rms_epsilon"),
+            6,
+            &1e-5f32.to_le_bytes(),
+        );
+        put(
+            &format!("{arch}.rope.freq_base"),
+            6,
+            &10000f32.to_le_bytes(),
+        );
+        let mut s = Vec::new();
+        put_str(&mut s, "llama");
+        put("tokenizer.ggml.model", 8, &s);
+        let (tokens, scores, types) = self.vocabulary();
+        put("tokenizer.ggml.tokens", 9, &tokens);
+        put("tokenizer.ggml.scores", 9, &scores);
+        put("tokenizer.ggml.token_type", 9, &types);
+        put("tokenizer.ggml.unknown_token_id", 4, &0u32.to_le_bytes());
+        put("tokenizer.ggml.bos_token_id", 4, &1u32.to_le_bytes());
+        put("tokenizer.ggml.eos_token_id", 4, &2u32.to_le_bytes());
+
+        let tensors = self.tensors();
+        let mut header = Vec::new();
+        header.extend(b"GGUF");
+        header.extend(3u32.to_le_bytes());
+        header.extend((tensors.len() as u64).to_le_bytes());
+        header.extend(n_kv.to_le_bytes());
+        header.extend(kv);
+        let mut offset = 0u64;
+        let mut sizes = Vec::new();
+        for (name, dims, quantized) in &tensors {
+            put_str(&mut header, name);
+            header.extend((dims.len() as u32).to_le_bytes());
+            for d in dims {
+                header.extend(d.to_le_bytes());
+            }
+            let elements: u64 = dims.iter().product();
+            let (ty, bytes) = if *quantized {
+                (
+                    self.quant.ggml_type(),
+                    elements / 32 * self.quant.block_bytes(),
+                )
+            } else {
+                (0, elements * 4)
+            };
+            header.extend(ty.to_le_bytes());
+            header.extend(offset.to_le_bytes());
+            sizes.push((bytes, *quantized));
+            offset += bytes.div_ceil(32) * 32;
+        }
+        while header.len() % 32 != 0 {
+            header.push(0);
+        }
+        w.write_all(&header)?;
+
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut block = vec![0u8; self.quant.block_bytes() as usize];
+        // A small f16 scale (~0.01) keeps activations finite through the layers.
+        let scale = 0x211Fu16.to_le_bytes();
+        for (bytes, quantized) in sizes {
+            if quantized {
+                for _ in 0..bytes / self.quant.block_bytes() {
+                    block[..2].copy_from_slice(&scale);
+                    for chunk in block[2..].chunks_mut(8) {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        let r = rng.to_le_bytes();
+                        chunk.copy_from_slice(&r[..chunk.len()]);
+                    }
+                    w.write_all(&block)?;
+                }
+            } else {
+                for _ in 0..bytes / 4 {
+                    w.write_all(&1.0f32.to_le_bytes())?;
+                }
+            }
+            let pad = bytes.div_ceil(32) * 32 - bytes;
+            w.write_all(&vec![0u8; pad as usize])?;
+        }
+        w.flush()?;
+        Ok(std::fs::metadata(path)?.len())
+    }
+
+    /// Array values for tokens, scores and token types: unknown, BOS, EOS,
+    /// the 256 byte tokens SentencePiece falls back to, then plain pieces.
+    fn vocabulary(&self) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let n = u64::from(self.vocab);
+        let (mut tokens, mut scores, mut types) = (Vec::new(), Vec::new(), Vec::new());
+        tokens.extend(8u32.to_le_bytes());
+        tokens.extend(n.to_le_bytes());
+        scores.extend(6u32.to_le_bytes());
+        scores.extend(n.to_le_bytes());
+        types.extend(5u32.to_le_bytes());
+        types.extend(n.to_le_bytes());
+        for i in 0..self.vocab {
+            let (text, ty) = match i {
+                0 => ("<unk>".to_string(), 2i32),
+                1 => ("<s>".to_string(), 3),
+                2 => ("</s>".to_string(), 3),
+                3..=258 => (format!("<0x{:02X}>", i - 3), 6),
+                _ => (format!("\u{2581}w{i}"), 1),
+            };
+            put_str(&mut tokens, &text);
+            scores.extend((-(i as f32)).to_le_bytes());
+            types.extend(ty.to_le_bytes());
+        }
+        (tokens, scores, types)
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend((s.len() as u64).to_le_bytes());
+    out.extend(s.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_synthetic_file_passes_the_header_check_with_its_shape() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let shape = Shape::TINY;
+        let path = dir.path().join(shape.file_name());
+        let size = shape.write(&path).expect("write");
+        let s = super::super::gguf::inspect(&path).expect("valid gguf");
+        assert_eq!(s.file_size, size);
+        assert_eq!(s.block_count, Some(2));
+        assert_eq!(s.head_count_kv, Some(2));
+        assert_eq!(s.vocab_size, Some(300));
+        assert_eq!(s.tensor_count, 2 + 9 * 2);
+        let m = shape.as_catalog_model(size);
+        assert_eq!(m.head_dim, 16);
+        assert_eq!(
+            shape.parameters(),
+            64 * 300 + 64 + 2 * (64 * 2 + 64 * 64 * 2 + 64 * 32 * 2 + 64 * 128 * 3)
+        );
+    }
+
+    #[test]
+    fn the_bench_shapes_have_the_published_parameter_counts() {
+        // Within 2% of the model cards (the tied output counted once).
+        let published = [135e6, 362e6, 494e6, 494e6, 1236e6];
+        for (shape, want) in SHAPES.iter().zip(published) {
+            let got = shape.parameters() as f64;
+            assert!(
+                (got / want - 1.0).abs() < 0.02,
+                "{}: {got} vs {want}",
+                shape.name
+            );
+        }
+    }
+}
