@@ -181,20 +181,41 @@ pub fn planner() -> Result<(), Failure> {
         hw.cores(),
         hw.memory_bandwidth_gbs.unwrap_or(0.0)
     );
-    let mut rows = Vec::new();
+    // Synthetic shapes first, then the real catalog files installed here
+    // (which the constants were not fitted on).
+    let mut jobs: Vec<(
+        String,
+        std::path::PathBuf,
+        pith_core::models::catalog::CatalogModel,
+        bool,
+    )> = Vec::new();
     for shape in SHAPES {
         let path = dir.path().join(shape.file_name());
         let size = shape
             .write(&path)
             .map_err(|e| pith_core::Error::io("writing a synthetic model", e))
             .or_fail(true)?;
-        let model = shape.as_catalog_model(size);
+        jobs.push((
+            format!("{} shape", shape.name),
+            path,
+            shape.as_catalog_model(size),
+            true,
+        ));
+    }
+    let catalog = pith_core::models::catalog::Catalog::builtin();
+    for m in pith_core::models::store::list_installed(&pith_core::models::search_dirs()) {
+        if let Some(entry) = m.catalog_id.as_deref().and_then(|id| catalog.get(id)) {
+            jobs.push((entry.name.clone(), m.path.clone(), entry.clone(), false));
+        }
+    }
+    let mut rows = Vec::new();
+    for (label, path, model, synthetic) in jobs {
+        let size = model.size_bytes;
         let needs = Task::Chat.needs();
         let estimate = plan::estimate(&model, &hw, &prefs, 4096, &needs);
         eprintln!(
-            "pith bench --planner: {} {} ({:.0} MB) ...",
-            shape.name,
-            shape.quant.name(),
+            "pith bench --planner: {label} {} ({:.0} MB) ...",
+            model.quant,
             size as f64 / 1e6
         );
         let out = std::process::Command::new(&exe)
@@ -204,7 +225,9 @@ pub fn planner() -> Result<(), Failure> {
             .output()
             .map_err(|e| pith_core::Error::io("running pith bench", e))
             .or_fail(true)?;
-        let _ = std::fs::remove_file(&path);
+        if synthetic {
+            let _ = std::fs::remove_file(&path);
+        }
         let measured: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
         let mem = measured["peak_rss_mb"].as_f64().unwrap_or(0.0);
         let gen = measured["gen_tps"].as_f64().unwrap_or(0.0);
@@ -218,9 +241,10 @@ pub fn planner() -> Result<(), Failure> {
             }
         };
         rows.push(serde_json::json!({
-            "shape": shape.name,
-            "quant": shape.quant.name(),
-            "parameters_m": (shape.parameters() as f64 / 1e6).round(),
+            "model": label,
+            "synthetic": synthetic,
+            "quant": model.quant,
+            "parameters_m": (model.parameters as f64 / 1e6).round(),
             "file_mb": (size as f64 / 1e6).round(),
             "context": measured["context"],
             "est_mem_mb": est_mem.round(),
