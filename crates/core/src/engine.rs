@@ -6,6 +6,8 @@
 //! `pith-llama` implements the trait for real; [`ScriptedEngine`] is a
 //! step-by-step fake for fast logic tests.
 
+pub mod lookup;
+pub mod state;
 mod stream;
 mod worker;
 
@@ -119,6 +121,22 @@ pub struct GenerateRequest {
     pub max_tokens: usize,
     /// Generation ends before any of these strings; they are not returned.
     pub stop: Vec<String>,
+    /// Draft tokens from the context and verify them in one batch
+    /// (prompt-lookup decoding): the same output, faster when the answer
+    /// copies the input, as rewrites do. See [`lookup`].
+    pub lookup: bool,
+    /// Keep the KV state of (part of) this prompt on disk; see [`state`].
+    pub saved_state: Option<SavedState>,
+}
+
+/// Which KV state to keep on disk for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedState {
+    /// Names the state: `rephrase-proofread`, `conversation-42`.
+    pub key: String,
+    /// Keep only the first this-many bytes of a raw prompt (its fixed
+    /// instructions); `None` keeps the whole prompt and the reply.
+    pub prefix_bytes: Option<usize>,
 }
 
 impl GenerateRequest {
@@ -128,7 +146,20 @@ impl GenerateRequest {
             sampling: Sampling::greedy(),
             max_tokens,
             stop: Vec::new(),
+            lookup: false,
+            saved_state: None,
         }
+    }
+    pub fn with_lookup(mut self, lookup: bool) -> Self {
+        self.lookup = lookup;
+        self
+    }
+    pub fn with_saved_state(mut self, key: impl Into<String>, prefix_bytes: Option<usize>) -> Self {
+        self.saved_state = Some(SavedState {
+            key: key.into(),
+            prefix_bytes,
+        });
+        self
     }
     pub fn with_sampling(mut self, sampling: Sampling) -> Self {
         self.sampling = sampling;
@@ -168,6 +199,12 @@ pub struct Generation {
     /// start of the prompt was still in the KV cache from the last request.
     pub evaluated_prompt_tokens: usize,
     pub generated_tokens: usize,
+    /// Tokens proposed by prompt lookup, and how many of them the model
+    /// confirmed (each confirmed token skipped one decode).
+    pub draft_tokens: usize,
+    pub draft_accepted: usize,
+    /// Prompt tokens restored from a saved state file instead of evaluated.
+    pub restored_prompt_tokens: usize,
     /// Seconds from the request to the first generated piece.
     pub ttft_s: f64,
     pub total_s: f64,

@@ -170,6 +170,9 @@ impl Engine for ScriptedEngine {
             generated_tokens: generated,
             ttft_s: ttft.unwrap_or_default(),
             total_s: started.elapsed().as_secs_f64(),
+            draft_tokens: 0,
+            draft_accepted: 0,
+            restored_prompt_tokens: 0,
         })
     }
 }
