@@ -106,7 +106,11 @@ fn not_ready(status: &EngineStatus) -> ErrorPayload {
 pub fn start_engine(app: AppHandle) {
     std::thread::spawn(move || {
         let loaded = pith_core::models::resolve_model(None).and_then(|path| -> Result<_> {
-            let worker = Worker::spawn(move || LlamaEngine::load(&path, &LoadOptions::default()))?;
+            let options = LoadOptions {
+                states: pith_core::engine::state::StateStore::in_data_dir(),
+                ..LoadOptions::default()
+            };
+            let worker = Worker::spawn(move || LlamaEngine::load(&path, &options))?;
             let (model, threads) = worker
                 .run(Priority::Interactive, |e: &mut LlamaEngine, _| {
                     (e.info().clone(), e.threads())

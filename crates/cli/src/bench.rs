@@ -24,10 +24,10 @@ fn peak_rss_mb() -> Option<f64> {
     Some((kb / 1024.0 * 10.0).round() / 10.0)
 }
 
-/// The 10th turn of a conversation with ~1,500 tokens of history: time to
-/// first token with the history still in the KV cache, and after clearing it.
-fn chat_ttft(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
-    use pith_core::engine::{ChatMessage, GenerateRequest, Prompt};
+/// Nine turns of a trip-planning conversation and a tenth question: about
+/// 1,400 tokens.
+fn chat_messages() -> Vec<pith_core::engine::ChatMessage> {
+    use pith_core::engine::ChatMessage;
     let topics = [
         "the river walk",
         "the old market",
@@ -50,10 +50,22 @@ fn chat_ttft(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
              jacket, since the wind near the water turns cold in the evening."
         )));
     }
-    let tenth = ChatMessage::user("Which of these should we do on the last day?");
-    let nine_turns_prompt = Prompt::Chat(history[..history.len() - 1].to_vec());
-    let mut full = history.clone();
-    full.push(tenth);
+    history.push(ChatMessage::user(
+        "Which of these should we do on the last day?",
+    ));
+    history
+}
+
+fn chat_prompt() -> pith_core::engine::Prompt {
+    pith_core::engine::Prompt::Chat(chat_messages())
+}
+
+/// The 10th turn of a conversation with ~1,500 tokens of history: time to
+/// first token with the history still in the KV cache, and after clearing it.
+fn chat_ttft(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
+    use pith_core::engine::{GenerateRequest, Prompt};
+    let full = chat_messages();
+    let nine_turns_prompt = Prompt::Chat(full[..full.len() - 2].to_vec());
     let request = GenerateRequest::new(Prompt::Chat(full), 16);
     let cancel = CancelToken::new();
 
@@ -73,6 +85,97 @@ fn chat_ttft(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
         "chat_ttft_full_s": round3(fresh.ttft_s),
         "chat_evaluated_reuse": reuse.evaluated_prompt_tokens,
         "chat_evaluated_full": fresh.evaluated_prompt_tokens,
+    }))
+}
+
+/// About 120 words with the slips people make, for the proofreading speed.
+const PROOFREAD_TEXT: &str = "hi everyone, i wanted to give you a short update on the move to the new \
+    office. the movers will arrive on monday morning at eight, so please pack you're desk the friday \
+    before and label every box with your name and the floor number. the it team will disconect the \
+    computers on friday afternoon and set them up again on monday, so dont take them home. the kitchen \
+    on the third floor will be closed for a week while they install the new coffee machines, but their \
+    will be tea and water in the meeting room. if you have any questions about parking or the new \
+    badges, send them to maria untill wednesday and she will collect the answers for everyone.";
+
+/// Generated tokens per second proofreading [`PROOFREAD_TEXT`], with and
+/// without prompt lookup (same greedy output), and whether the outputs match.
+fn proofread_speed(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
+    use pith_core::tasks::rephrase::{build_request, Strategy};
+    let n = engine.count_tokens(PROOFREAD_TEXT)?;
+    let with = build_request(
+        PROOFREAD_TEXT,
+        RephraseMode::Proofread,
+        Strategy::Completion,
+        n * 2 + 48,
+    );
+    let plain = with.clone().with_lookup(false);
+    let cancel = CancelToken::new();
+    let mut tps = |req: &pith_core::engine::GenerateRequest| -> pith_core::Result<(f64, String, usize, usize)> {
+        let mut best: Option<(f64, String, usize, usize)> = None;
+        for _ in 0..3 {
+            // The prompt stays cached: only generation is timed.
+            engine.generate(&pith_core::engine::GenerateRequest::new(req.prompt.clone(), 1), &cancel, &mut |_| {})?;
+            let g = engine.generate(req, &cancel, &mut |_| {})?;
+            let secs = (g.total_s - g.ttft_s).max(1e-9);
+            let rate = g.generated_tokens.saturating_sub(1) as f64 / secs;
+            if best.as_ref().is_none_or(|b| rate > b.0) {
+                best = Some((rate, g.text, g.draft_tokens, g.draft_accepted));
+            }
+        }
+        Ok(best.unwrap_or_default())
+    };
+    let (plain_tps, plain_text, _, _) = tps(&plain)?;
+    let (lookup_tps, lookup_text, drafted, accepted) = tps(&with)?;
+    // The same with every draft verified, paying or not.
+    let learned = engine.draft_policy().clone();
+    engine.set_draft_policy(pith_core::engine::lookup::DraftPolicy::fixed(
+        pith_core::engine::lookup::MAX_DRAFT,
+    ));
+    let forced = engine.generate(&with, &cancel, &mut |_| {})?;
+    engine.set_draft_policy(learned);
+    let forced_tps = forced.generated_tokens.saturating_sub(1) as f64
+        / (forced.total_s - forced.ttft_s).max(1e-9);
+    Ok(serde_json::json!({
+        "proofread_tps_plain": (plain_tps * 10.0).round() / 10.0,
+        "proofread_tps_lookup": (lookup_tps * 10.0).round() / 10.0,
+        "proofread_lookup_speedup": ((lookup_tps / plain_tps) * 100.0).round() / 100.0,
+        "proofread_lookup_same_output": plain_text == lookup_text,
+        "proofread_draft_accepted": format!("{accepted}/{drafted}"),
+        "proofread_tps_lookup_every_draft": (forced_tps * 10.0).round() / 10.0,
+        "proofread_every_draft_accepted": format!("{}/{}", forced.draft_accepted, forced.draft_tokens),
+    }))
+}
+
+/// Bringing back a ~1,500-token conversation: from its state file against
+/// evaluating it again. Best of three each.
+fn restore_speed(
+    engine: &mut LlamaEngine,
+    prompt: &pith_core::engine::Prompt,
+) -> pith_core::Result<serde_json::Value> {
+    let dir = tempfile::tempdir().map_err(|e| pith_core::Error::io("temporary folder", e))?;
+    let path = dir.path().join("conversation.kv");
+    let (mut reeval, mut restore) = (f64::MAX, f64::MAX);
+    let mut restored = 0;
+    let mut tokens = 0;
+    for _ in 0..3 {
+        engine.clear_cache();
+        let t = Instant::now();
+        tokens = engine.prefill(prompt)?;
+        reeval = reeval.min(t.elapsed().as_secs_f64());
+        engine.save_state_file(&path)?;
+        engine.clear_cache();
+        let t = Instant::now();
+        restored = engine.restore_state_file(&path, prompt)?;
+        restore = restore.min(t.elapsed().as_secs_f64());
+    }
+    let state_mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    Ok(serde_json::json!({
+        "restore_tokens": tokens,
+        "restored_tokens": restored,
+        "state_file_mb": (state_mb * 10.0).round() / 10.0,
+        "reeval_ms": (reeval * 1000.0).round(),
+        "restore_ms": (restore * 10000.0).round() / 10.0,
+        "restore_speedup": (reeval / restore).round(),
     }))
 }
 
@@ -131,6 +234,10 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
 
     eprintln!("pith bench: chat turn 10 with and without prefix reuse ...");
     let chat = chat_ttft(&mut engine).or_fail(true)?;
+    eprintln!("pith bench: proofreading with and without prompt lookup ...");
+    let proofread = proofread_speed(&mut engine).or_fail(true)?;
+    eprintln!("pith bench: restoring a conversation from its saved state ...");
+    let restore = restore_speed(&mut engine, &chat_prompt()).or_fail(true)?;
 
     let info = engine.info().clone();
     let mut value = serde_json::json!({
@@ -150,8 +257,12 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
         "rephrase_error": rephrased.as_ref().err().map(ToString::to_string),
         "peak_rss_mb": peak_rss_mb(),
     });
-    if let (Some(all), Some(more)) = (value.as_object_mut(), chat.as_object()) {
-        all.extend(more.clone());
+    if let Some(all) = value.as_object_mut() {
+        for more in [&chat, &proofread, &restore] {
+            if let Some(more) = more.as_object() {
+                all.extend(more.clone());
+            }
+        }
     }
     println!(
         "{}",

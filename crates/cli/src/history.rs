@@ -126,6 +126,10 @@ fn run_inner(command: HistoryCommand) -> Result<()> {
         }
         HistoryCommand::Rm { id } => {
             store.delete(ConversationId(id))?;
+            // Its saved model state goes with it.
+            if let Some(states) = pith_core::engine::state::StateStore::in_data_dir() {
+                states.forget(&pith_core::engine::state::conversation_key(id));
+            }
             eprintln!("pith: conversation {id} deleted");
         }
     }

@@ -15,6 +15,7 @@ pub fn start(args: &ModelArgs) -> Result<(Worker<LlamaEngine>, std::path::PathBu
     let options = LoadOptions {
         threads: args.threads,
         force: args.force,
+        states: pith_core::engine::state::StateStore::in_data_dir(),
         ..LoadOptions::default()
     };
     let load_path = path.clone();

@@ -501,3 +501,34 @@ mod models {
         assert_eq!(std::fs::read_dir(store.path()).expect("dir").count(), 0);
     }
 }
+
+#[test]
+fn a_conversation_keeps_its_model_state_until_it_is_deleted() {
+    let data = tempfile::tempdir().expect("tmp");
+    let states = data.path().join("state");
+    let o = pith_in(data.path(), &["chat"], b"Name three colours of the sea.\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let saved = |prefix: &str| {
+        std::fs::read_dir(&states)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(saved("conversation-1--"), 2, "the state and its check");
+    // A rephrase keeps the mode's instructions too.
+    let o = pith_in(data.path(), &["rephrase", TEXT], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(saved("rephrase-proofread--"), 2);
+
+    let o = pith_in(data.path(), &["history", "rm", "1"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        saved("conversation-1--"),
+        0,
+        "deleted with the conversation"
+    );
+    assert_eq!(saved("rephrase-proofread--"), 2);
+}

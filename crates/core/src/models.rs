@@ -80,6 +80,26 @@ pub fn check_model_file(path: &Path) -> Result<gguf::GgufSummary> {
     })
 }
 
+/// A short identity of a model file (its size and first and last MiB,
+/// hashed): saved states are only ever offered to the file that wrote them.
+pub fn fingerprint(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::{Read, Seek, SeekFrom};
+    let err = |e| Error::io(format!("reading {}", path.display()), e);
+    let mut f = std::fs::File::open(path).map_err(err)?;
+    let size = f.metadata().map_err(err)?.len();
+    let mut hasher = Sha256::new();
+    hasher.update(size.to_le_bytes());
+    let mut buf = vec![0u8; 1 << 20];
+    let n = f.read(&mut buf).map_err(err)?;
+    hasher.update(&buf[..n]);
+    f.seek(SeekFrom::Start(size.saturating_sub(1 << 20)))
+        .map_err(err)?;
+    let n = f.read(&mut buf).map_err(err)?;
+    hasher.update(&buf[..n]);
+    Ok(format!("{:x}", hasher.finalize())[..16].to_string())
+}
+
 /// The planner's view of a model file, from its header (and the catalog
 /// entry for the file, when there is one, for what headers omit).
 pub fn shape_of(path: &Path, summary: &gguf::GgufSummary) -> catalog::CatalogModel {

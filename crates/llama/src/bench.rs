@@ -52,6 +52,23 @@ impl LlamaEngine {
         Ok((n * repetitions.max(1)) as f64 / total)
     }
 
+    /// Seconds per decode of a batch of `n` tokens, each with logits, after
+    /// `context` tokens (what verifying an `n - 1`-token draft costs).
+    pub fn bench_verify(&mut self, n: usize, context: usize, repetitions: usize) -> Result<f64> {
+        let tokens = self.bench_tokens(context + n);
+        self.clear_cache();
+        self.decode_batch(&tokens[..context], 0, false)?;
+        let mut total = 0.0;
+        for _ in 0..repetitions.max(1) {
+            let t = Instant::now();
+            self.decode_batch(&tokens[context..], context, true)?;
+            total += t.elapsed().as_secs_f64();
+            self.truncate_for_bench(context)?;
+        }
+        self.clear_cache();
+        Ok(total / repetitions.max(1) as f64)
+    }
+
     /// Generation tokens per second over `n` single-token decodes.
     pub fn bench_generation(&mut self, n: usize, repetitions: usize) -> Result<f64> {
         let tokens = self.bench_tokens(n);

@@ -8,20 +8,25 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use pith_core::engine::state::StateStore;
 use pith_core::engine::{
-    fallback_chat_format, is_looping, CancelToken, ChatMessage, Engine, GenerateRequest,
+    fallback_chat_format, is_looping, lookup, CancelToken, ChatMessage, Engine, GenerateRequest,
     Generation, ModelInfo, Prompt, Sampling, StopMatcher, StopReason, StopScan, Utf8Assembler,
     FALLBACK_CHAT_STOPS,
 };
 use pith_core::{Error, Result};
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Tokens evaluated per `decode` call while reading a prompt; cancellation
 /// is checked between chunks.
 pub const PROMPT_CHUNK: usize = 128;
+
+/// Below this many tokens shared with the cache, a saved state is worth
+/// loading from disk.
+const COLD_PREFIX: usize = 16;
 
 /// Largest context an engine opens unless asked for more: enough for every
 /// job, and the KV cache of a small model stays in the tens of megabytes.
@@ -41,6 +46,8 @@ pub struct LoadOptions {
     pub use_mmap: bool,
     /// Load even when the memory estimate exceeds what is free.
     pub force: bool,
+    /// Keep KV states of prompts on disk here (`None`: never).
+    pub states: Option<StateStore>,
 }
 
 /// llama.cpp allows one backend per process; every engine shares it.
@@ -75,6 +82,11 @@ pub struct LlamaEngine {
     threads: usize,
     /// Tokens whose keys and values are in the KV cache (sequence 0), in order.
     cached: Vec<LlamaToken>,
+    states: Option<StateStore>,
+    /// Identifies the model file in saved state names.
+    fingerprint: String,
+    /// How many drafted tokens prompt lookup verifies, learned as it runs.
+    draft_policy: lookup::DraftPolicy,
 }
 
 fn inference(what: &str, e: impl std::fmt::Display) -> Error {
@@ -158,17 +170,33 @@ impl LlamaEngine {
                     reason: format!("could not create a context of {context} tokens: {e}"),
                 }
             })?;
+        let fingerprint = match &options.states {
+            Some(_) => pith_core::models::fingerprint(path)?,
+            None => String::new(),
+        };
         Ok(Self {
             loaded,
             info,
             template,
             threads,
             cached: Vec::new(),
+            states: options.states.clone(),
+            fingerprint,
+            draft_policy: lookup::DraftPolicy::default(),
         })
     }
 
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Replaces the learned drafting policy (tests use a fixed one).
+    pub fn set_draft_policy(&mut self, policy: lookup::DraftPolicy) {
+        self.draft_policy = policy;
+    }
+
+    pub fn draft_policy(&self) -> &lookup::DraftPolicy {
+        &self.draft_policy
     }
 
     fn model(&self) -> &LlamaModel {
@@ -314,6 +342,148 @@ impl LlamaEngine {
         }
         Ok(last_index)
     }
+    /// A token's bytes, and whether it ends generation.
+    fn piece(&self, token: LlamaToken) -> (bool, Vec<u8>) {
+        let vocab = self.model().vocab();
+        if vocab.is_eog(token) {
+            return (true, Vec::new());
+        }
+        (false, vocab.token_to_piece(token, false, None))
+    }
+
+    pub(crate) fn truncate_for_bench(&mut self, n: usize) -> Result<()> {
+        let from = u32::try_from(n).map_err(|e| inference("cache position", e))?;
+        self.loaded
+            .with_dependent_mut(|_, ctx| ctx.clear_kv_cache_seq(Some(0), Some(from), None))
+            .map_err(|e| inference("cache trim", e))?;
+        Ok(())
+    }
+
+    /// Drops cached tokens from position `n` on.
+    fn truncate_cache(&mut self, n: usize) -> Result<()> {
+        if n >= self.cached.len() {
+            return Ok(());
+        }
+        let from = u32::try_from(n).map_err(|e| inference("cache position", e))?;
+        let removed = self
+            .loaded
+            .with_dependent_mut(|_, ctx| ctx.clear_kv_cache_seq(Some(0), Some(from), None))
+            .map_err(|e| inference("cache trim", e))?;
+        if removed {
+            self.cached.truncate(n);
+        } else {
+            self.clear_cache();
+        }
+        Ok(())
+    }
+
+    /// Where this request's saved state lives, when states are kept.
+    fn saved_state_path(&self, request: &GenerateRequest) -> Option<(PathBuf, Option<usize>)> {
+        let s = request.saved_state.as_ref()?;
+        let store = self.states.as_ref()?;
+        Some((store.path(&s.key, &self.fingerprint), s.prefix_bytes))
+    }
+
+    /// Tokens of the prompt's first `bytes` bytes that the full prompt's
+    /// tokens start with (a word split across the boundary is left out).
+    fn fixed_prefix_len(&self, text: &str, bytes: usize, tokens: &[LlamaToken]) -> usize {
+        if bytes > text.len() || !text.is_char_boundary(bytes) {
+            return 0;
+        }
+        let prefix = self.tokenize_prompt(&text[..bytes]);
+        let common = prefix
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count();
+        // The last prefix token may merge with the text after it.
+        common
+            .min(prefix.len().saturating_sub(1))
+            .min(tokens.len().saturating_sub(1))
+    }
+
+    /// Writes the cached tokens' KV state to `path` (atomically) and keeps
+    /// the folder within its bound. Failing to save only costs speed.
+    fn save_state(&mut self, path: &Path) {
+        let Some(store) = self.states.clone() else {
+            return;
+        };
+        if self.cached.is_empty() || std::fs::create_dir_all(&store.dir).is_err() {
+            return;
+        }
+        let tmp = path.with_extension("kv.tmp");
+        let cached = self.cached.clone();
+        let saved = self
+            .loaded
+            .with_dependent(|_, ctx| ctx.state_seq_save_file(&tmp, 0, &cached));
+        // The check is written with the file, and the file renamed into
+        // place only then: a crash in between leaves a mismatch, never a
+        // trusted partial file.
+        if saved.is_ok() && store.seal(&tmp, path) && std::fs::rename(&tmp, path).is_ok() {
+            store.evict(path);
+            return;
+        }
+        let _ = std::fs::remove_file(&tmp);
+    }
+
+    /// Loads a saved state into the cache and keeps the part the prompt
+    /// starts with. `None` (cache cleared) when the file is unreadable,
+    /// from another context size, or for a different prompt.
+    fn restore_state(&mut self, path: &Path, tokens: &[LlamaToken]) -> Option<usize> {
+        self.clear_cache();
+        let max = self.info.context as usize;
+        let loaded = self
+            .loaded
+            .with_dependent_mut(|_, ctx| ctx.state_seq_load_file(path, 0, max));
+        let Ok((stored, _)) = loaded else {
+            self.clear_cache();
+            return None;
+        };
+        let common = stored
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(tokens.len().saturating_sub(1));
+        if common == 0 || common * 2 < stored.len() {
+            self.clear_cache();
+            return None;
+        }
+        self.cached = stored;
+        if self.truncate_cache(common).is_err() {
+            self.clear_cache();
+            return None;
+        }
+        if let Some(store) = &self.states {
+            store.touch(path);
+        }
+        Some(self.cached.len())
+    }
+
+    /// Saves the current cache as a state file (for benchmarks and tests).
+    pub fn save_state_file(&mut self, path: &Path) -> Result<usize> {
+        let cached = self.cached.clone();
+        self.loaded
+            .with_dependent(|_, ctx| ctx.state_seq_save_file(path, 0, &cached))
+            .map_err(|e| inference("saving the state", e))
+    }
+
+    /// Restores a state file saved for `prompt`; returns the tokens restored
+    /// (0 when the file does not match).
+    pub fn restore_state_file(&mut self, path: &Path, prompt: &Prompt) -> Result<usize> {
+        let (text, _) = self.render(prompt)?;
+        let tokens = self.tokenize_prompt(&text);
+        Ok(self.restore_state(path, &tokens).unwrap_or(0))
+    }
+
+    /// Evaluates a prompt into the cache without generating (benchmarks).
+    pub fn prefill(&mut self, prompt: &Prompt) -> Result<usize> {
+        let (text, _) = self.render(prompt)?;
+        let tokens = self.tokenize_prompt(&text);
+        let reused = self.reuse_prefix(&tokens)?;
+        self.evaluate(&tokens[reused..], &CancelToken::new())?;
+        Ok(tokens.len() - reused)
+    }
 }
 
 impl Engine for LlamaEngine {
@@ -358,7 +528,35 @@ impl Engine for LlamaEngine {
             });
         }
 
-        let reused = self.reuse_prefix(&tokens)?;
+        let mut reused = self.reuse_prefix(&tokens)?;
+        let mut restored = 0;
+        let saved = self.saved_state_path(request);
+        if let Some((path, prefix_bytes)) = &saved {
+            let fixed = prefix_bytes.map(|b| self.fixed_prefix_len(&text, b, &tokens));
+            // A cold cache: bring the saved prefix back from disk.
+            // llama.cpp aborts on a malformed state file: only one exactly
+            // as it was sealed after writing is read.
+            let sealed = self.states.as_ref().is_some_and(|s| s.verify(path));
+            if reused < COLD_PREFIX && path.is_file() {
+                match sealed.then(|| self.restore_state(path, &tokens)).flatten() {
+                    Some(n) => {
+                        restored = n.saturating_sub(reused);
+                        reused = n;
+                    }
+                    // Another prompt, a damaged file: rebuilt below.
+                    None => {
+                        if let Some(store) = &self.states {
+                            store.remove(path);
+                        }
+                    }
+                }
+            }
+            if let Some(fixed) = fixed.filter(|&f| f > reused) {
+                self.evaluate(&tokens[reused..fixed], cancel)?;
+                reused = fixed;
+                self.save_state(path);
+            }
+        }
         let mut logits_index = self.evaluate(&tokens[reused..], cancel)?;
 
         let mut stops: Vec<String> = request.stop.clone();
@@ -368,25 +566,16 @@ impl Engine for LlamaEngine {
         let mut sampler = self.sampler(&request.sampling);
         let mut out = String::new();
         let mut generated: Vec<LlamaToken> = Vec::new();
-        let mut stop_reason = StopReason::MaxTokens;
         let mut ttft = None;
-        let mut batch = LlamaBatch::new(1, 1);
+        let max_tokens = request.max_tokens;
 
-        while generated.len() < request.max_tokens {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled);
+        // Takes one token the model chose; says why generation ends, if it does.
+        let mut take = |token: LlamaToken, eog: bool, bytes: &[u8]| -> Option<StopReason> {
+            if eog {
+                return Some(StopReason::EndOfText);
             }
-            let token = self
-                .loaded
-                .with_dependent(|_, ctx| sampler.sample(ctx, logits_index));
-            let vocab = self.model().vocab();
-            if vocab.is_eog(token) {
-                stop_reason = StopReason::EndOfText;
-                break;
-            }
-            let bytes = vocab.token_to_piece(token, false, None);
             generated.push(token);
-            let piece = utf8.push(&bytes);
+            let piece = utf8.push(bytes);
             match matcher.push(&piece) {
                 StopScan::Continue(t) => {
                     if !t.is_empty() {
@@ -400,22 +589,59 @@ impl Engine for LlamaEngine {
                         on_piece(&t);
                         out.push_str(&t);
                     }
-                    stop_reason = StopReason::StopString;
-                    break;
+                    return Some(StopReason::StopString);
                 }
             }
             if is_looping(&generated, 32, 48) {
-                stop_reason = StopReason::Repetition;
+                return Some(StopReason::Repetition);
+            }
+            (generated.len() == max_tokens).then_some(StopReason::MaxTokens)
+        };
+
+        // Prompt and generated ids, where prompt lookup looks for drafts.
+        let mut history: Vec<i32> = tokens.iter().map(|t| t.0).collect();
+        let mut count = 0usize;
+        let mut next: Option<LlamaToken> = None;
+        let mut stop_reason = StopReason::MaxTokens;
+        let (mut drafted, mut accepted) = (0usize, 0usize);
+        let mut batch = LlamaBatch::new(1 + lookup::MAX_DRAFT, 1);
+
+        'generation: while count < max_tokens {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let token = match next.take() {
+                Some(t) => t,
+                None => self
+                    .loaded
+                    .with_dependent(|_, ctx| sampler.sample(ctx, logits_index)),
+            };
+            let (eog, bytes) = self.piece(token);
+            if let Some(reason) = take(token, eog, &bytes) {
+                stop_reason = reason;
                 break;
             }
-            if generated.len() == request.max_tokens {
-                break;
-            }
+            count += 1;
+            history.push(token.0);
+
+            // Decode the token, with a draft of what may follow it.
+            let room = (max_tokens - count).min(context.saturating_sub(self.cached.len() + 2));
+            let draft: Vec<LlamaToken> = if request.lookup {
+                let mut d = lookup::draft(&history, room.min(lookup::MAX_DRAFT));
+                d.truncate(self.draft_policy.choose(d.len()));
+                d.into_iter().map(LlamaToken).collect()
+            } else {
+                Vec::new()
+            };
+            let pos = self.cached.len();
             batch.clear();
-            let pos = i32::try_from(self.cached.len()).map_err(|e| inference("position", e))?;
-            batch
-                .add(token, pos, &[0], true)
-                .map_err(|e| inference("batch", e))?;
+            for (j, &t) in std::iter::once(&token).chain(&draft).enumerate() {
+                let p = i32::try_from(pos + j).map_err(|e| inference("position", e))?;
+                batch
+                    .add(t, p, &[0], true)
+                    .map_err(|e| inference("batch", e))?;
+            }
+            let decode_started = Instant::now();
             if let Err(e) = self
                 .loaded
                 .with_dependent_mut(|_, ctx| ctx.decode(&mut batch))
@@ -423,8 +649,39 @@ impl Engine for LlamaEngine {
                 self.clear_cache();
                 return Err(inference("llama.cpp decode failed", e));
             }
+            self.draft_policy
+                .record_decode(1 + draft.len(), decode_started.elapsed().as_secs_f64());
             self.cached.push(token);
+            self.cached.extend_from_slice(&draft);
+            drafted += draft.len();
             logits_index = 0;
+
+            // Keep each drafted token the model itself chooses at its place;
+            // the first it does not choose is replaced by the model's choice.
+            for (j, &d) in draft.iter().enumerate() {
+                let chosen = self
+                    .loaded
+                    .with_dependent(|_, ctx| sampler.sample(ctx, i32::try_from(j).unwrap_or(0)));
+                if chosen != d {
+                    self.draft_policy.record_verify(draft.len(), j);
+                    self.truncate_cache(pos + 1 + j)?;
+                    next = Some(chosen);
+                    continue 'generation;
+                }
+                accepted += 1;
+                let (eog, bytes) = self.piece(d);
+                if let Some(reason) = take(d, eog, &bytes) {
+                    self.truncate_cache(pos + 2 + j)?;
+                    stop_reason = reason;
+                    break 'generation;
+                }
+                count += 1;
+                history.push(d.0);
+                logits_index = i32::try_from(j + 1).unwrap_or(0);
+            }
+            if !draft.is_empty() {
+                self.draft_policy.record_verify(draft.len(), draft.len());
+            }
         }
         if stop_reason != StopReason::StopString {
             let (StopScan::Continue(mut rest) | StopScan::Stopped(mut rest)) =
@@ -435,12 +692,19 @@ impl Engine for LlamaEngine {
                 out.push_str(&rest);
             }
         }
+        if let Some((path, None)) = &saved {
+            // A conversation: keep the prompt and the reply for its next turn.
+            self.save_state(path);
+        }
         Ok(Generation {
             text: out,
             stop_reason,
             prompt_tokens: tokens.len(),
             evaluated_prompt_tokens: tokens.len() - reused,
             generated_tokens: generated.len(),
+            draft_tokens: drafted,
+            draft_accepted: accepted,
+            restored_prompt_tokens: restored,
             ttft_s: ttft.unwrap_or_else(|| started.elapsed().as_secs_f64()),
             total_s: started.elapsed().as_secs_f64(),
         })

@@ -641,3 +641,270 @@ mod model_files {
         assert_eq!(gemma.key_length, Some(256));
     }
 }
+
+mod latency {
+    use super::*;
+    use pith_core::engine::lookup::{self, DraftPolicy};
+    use pith_core::engine::state::StateStore;
+    use pith_core::tasks::rephrase::{build_request, Strategy};
+
+    /// Sentences with the kind of slips people make, built from word lists.
+    fn sentences() -> Vec<String> {
+        let who = ["i", "we", "my manager", "the team", "our client"];
+        let did = [
+            "recieved the report yesterday",
+            "will send there answer tomorow",
+            "has moved the meeting to thursday",
+            "dont know if the budget was aproved",
+            "wants to discuss the new office plans",
+        ];
+        let why = [
+            "because the printer was broken",
+            "so please check you're inbox",
+            "and we need to prepare the slides untill noon",
+            "but nobody told the other departement",
+        ];
+        let mut out = Vec::new();
+        for (i, w) in who.iter().enumerate() {
+            for (j, d) in did.iter().enumerate() {
+                let y = why[(i + j) % why.len()];
+                out.push(format!("{w} {d} {y}."));
+            }
+        }
+        out
+    }
+
+    fn run(e: &mut LlamaEngine, req: &GenerateRequest) -> pith_core::engine::Generation {
+        e.generate(req, &CancelToken::new(), &mut |_| {})
+            .expect("generates")
+    }
+
+    /// An engine that verifies every draft, paying or not, so that the
+    /// verification path runs on this machine.
+    fn drafting_engine() -> LlamaEngine {
+        let mut e = engine();
+        e.set_draft_policy(DraftPolicy::fixed(lookup::MAX_DRAFT));
+        e
+    }
+
+    #[test]
+    fn prompt_lookup_gives_exactly_the_plain_output() {
+        let mut e = drafting_engine();
+        let (mut drafted, mut accepted) = (0, 0);
+        let texts = sentences();
+        for (i, text) in texts.iter().enumerate() {
+            let mode = [
+                RephraseMode::Proofread,
+                RephraseMode::Rewrite,
+                RephraseMode::Concise,
+            ][i % 3];
+            let with = build_request(text, mode, Strategy::Completion, 80);
+            let plain = with.clone().with_lookup(false);
+            e.clear_cache();
+            let a = run(&mut e, &plain);
+            e.clear_cache();
+            let b = run(&mut e, &with);
+            assert_eq!(a.text, b.text, "{mode:?}: {text}");
+            assert_eq!(a.stop_reason, b.stop_reason);
+            assert_eq!(a.draft_tokens, 0);
+            drafted += b.draft_tokens;
+            accepted += b.draft_accepted;
+        }
+        // Drafts were verified, and some were kept.
+        assert!(
+            drafted > 100 && accepted > 20,
+            "{accepted} of {drafted} drafted tokens kept"
+        );
+    }
+
+    #[test]
+    fn prompt_lookup_keeps_a_sampled_output_unchanged_too() {
+        // Each kept token is the one the sampler chose at its place, with the
+        // same random draws in the same order: the same seed gives the same text.
+        let mut e = drafting_engine();
+        for (i, text) in sentences().iter().take(8).enumerate() {
+            let with = build_request(
+                text,
+                RephraseMode::Friendly,
+                Strategy::CompletionSampled,
+                80,
+            )
+            .with_sampling(Sampling {
+                temperature: 0.8,
+                seed: 1000 + i as u32,
+                ..Sampling::default()
+            });
+            let plain = with.clone().with_lookup(false);
+            e.clear_cache();
+            let a = run(&mut e, &plain);
+            e.clear_cache();
+            let b = run(&mut e, &with);
+            assert_eq!(a.text, b.text, "{text}");
+        }
+    }
+
+    /// The state files (not their checks) in a store, sorted.
+    fn kv_files(store: &StateStore) -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(&store.dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "kv"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn store() -> (tempfile::TempDir, StateStore) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = StateStore::new(dir.path().join("state"));
+        (dir, store)
+    }
+
+    fn with_states(path: &std::path::Path, store: &StateStore) -> LlamaEngine {
+        let options = LoadOptions {
+            states: Some(store.clone()),
+            ..LoadOptions::default()
+        };
+        LlamaEngine::load(path, &options).expect("loads")
+    }
+
+    /// A conversation's first turns, and the request for its next turn.
+    fn conversation(turns: usize) -> GenerateRequest {
+        let mut messages = Vec::new();
+        for day in ["Monday", "Tuesday", "Wednesday"].iter().take(turns) {
+            messages.push(ChatMessage::user(format!(
+                "What should we visit in Lisbon on {day} with two children who like boats?"
+            )));
+            messages.push(ChatMessage::assistant(
+                "Take the ferry across the river in the morning, then walk along the water to the \
+                 aquarium, and keep the afternoon calm with a picnic in a park near the hotel.",
+            ));
+        }
+        messages.push(ChatMessage::user("And where can we eat near the aquarium?"));
+        GenerateRequest::new(Prompt::Chat(messages), 24).with_saved_state("conversation-1", None)
+    }
+
+    #[test]
+    fn a_saved_state_restored_by_a_new_engine_gives_the_same_next_tokens() {
+        let (_dir, store) = store();
+        let turn1 = conversation(2);
+        // The original: turn 1, then turn 2 on the state still in memory.
+        let mut e = with_states(&default_model(), &store);
+        let reply = run(&mut e, &turn1).text;
+        let Prompt::Chat(mut messages) = turn1.prompt.clone() else {
+            unreachable!("a chat")
+        };
+        messages.push(ChatMessage::assistant(reply));
+        messages.push(ChatMessage::user(
+            "Is there a playground near the aquarium?",
+        ));
+        let turn2 = GenerateRequest::new(Prompt::Chat(messages), 24)
+            .with_saved_state("conversation-1", None);
+        let files = kv_files(&store);
+        assert_eq!(files.len(), 1, "one state file for the conversation");
+        let file = files[0].clone();
+        let check = file.with_extension("kv.check");
+        let after_turn1 = (
+            std::fs::read(&file).expect("read"),
+            std::fs::read(&check).expect("its check"),
+        );
+        let original = run(&mut e, &turn2);
+        drop(e);
+
+        // After a restart: turn 2 from the state saved after turn 1.
+        std::fs::write(&file, &after_turn1.0).expect("put back");
+        std::fs::write(&check, &after_turn1.1).expect("put back");
+        let mut e = with_states(&default_model(), &store);
+        let restored = run(&mut e, &turn2);
+        assert_eq!(restored.text, original.text);
+        assert!(
+            restored.restored_prompt_tokens > 100,
+            "{}",
+            restored.restored_prompt_tokens
+        );
+        assert_eq!(
+            restored.evaluated_prompt_tokens,
+            original.evaluated_prompt_tokens
+        );
+        assert!(restored.evaluated_prompt_tokens < req_tokens(&e, &turn2) / 3);
+
+        // Another model never sees this state: it evaluates everything.
+        let mut g = with_states(&gemma_model(), &store);
+        let other = run(&mut g, &turn2);
+        assert_eq!(other.restored_prompt_tokens, 0);
+        assert_eq!(kv_files(&store).len(), 2);
+    }
+
+    /// The model part of a state file's name (`<key>--<model>.kv`).
+    fn state_model(path: &std::path::Path) -> String {
+        let name = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        name.split_once("--").expect("key--model").1.to_string()
+    }
+
+    fn req_tokens(e: &LlamaEngine, req: &GenerateRequest) -> usize {
+        e.prompt_tokens(&req.prompt).expect("tokens")
+    }
+
+    #[test]
+    fn a_changed_prompt_or_a_damaged_file_is_refused_and_rebuilt() {
+        let (_dir, store) = store();
+        let text = "the meeting has been moved to thursday, please tell the others";
+        let req = build_request(text, RephraseMode::Proofread, Strategy::Completion, 40);
+        let reference = run(&mut engine(), &req.clone().with_lookup(false));
+
+        let mut e = with_states(&default_model(), &store);
+        let first = run(&mut e, &req);
+        let state = kv_files(&store).pop().expect("a state file");
+        drop(e);
+
+        // The instructions' state comes back in a new engine.
+        let mut e = with_states(&default_model(), &store);
+        let restored = run(&mut e, &req);
+        assert!(
+            restored.restored_prompt_tokens > 50,
+            "{}",
+            restored.restored_prompt_tokens
+        );
+        assert_eq!(restored.text, first.text);
+        assert_eq!(restored.text, reference.text);
+        drop(e);
+
+        // A state whose tokens are another prompt's is refused and rebuilt.
+        let chat = conversation(1);
+        let chat_state = store.path("conversation-1", &state_model(&state));
+        // Copied with its check, so that llama.cpp really reads it and Pith
+        // refuses it on its tokens.
+        std::fs::copy(&state, &chat_state).expect("copy");
+        std::fs::copy(
+            state.with_extension("kv.check"),
+            chat_state.with_extension("kv.check"),
+        )
+        .expect("copy");
+        let mut e = with_states(&default_model(), &store);
+        let g = run(&mut e, &chat);
+        assert_eq!(
+            g.restored_prompt_tokens, 0,
+            "a rephrase prompt's state is not a chat's"
+        );
+        assert_ne!(
+            std::fs::read(&chat_state).expect("read"),
+            std::fs::read(&state).expect("read"),
+            "rebuilt for the chat"
+        );
+        drop(e);
+
+        // A truncated file is treated as absent, and rewritten whole.
+        let full = std::fs::metadata(&state).expect("meta").len();
+        let bytes = std::fs::read(&state).expect("read");
+        std::fs::write(&state, &bytes[..bytes.len() / 2]).expect("truncate");
+        let mut e = with_states(&default_model(), &store);
+        let after = run(&mut e, &req);
+        assert_eq!(after.restored_prompt_tokens, 0);
+        assert_eq!(after.text, reference.text);
+        assert_eq!(std::fs::metadata(&state).expect("meta").len(), full);
+    }
+}

@@ -210,8 +210,9 @@ pub fn chat_turn(
     )?;
 
     let budget = reply_budget(engine.info().context as usize);
-    let mut request =
-        GenerateRequest::new(Prompt::Chat(messages), budget).with_sampling(Sampling::greedy());
+    let mut request = GenerateRequest::new(Prompt::Chat(messages), budget)
+        .with_sampling(Sampling::greedy())
+        .with_saved_state(crate::engine::state::conversation_key(conversation.0), None);
     if let Some(s) = sampling {
         request.sampling = s;
     }

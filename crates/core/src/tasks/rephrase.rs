@@ -230,6 +230,7 @@ pub fn build_request(
     match strategy {
         Strategy::Completion | Strategy::CompletionSampled => {
             let mut prompt = completion_prefix(mode);
+            let fixed = prompt.len();
             prompt.push_str(&text);
             prompt.push_str(&format!("\n{}:", mode.label()));
             if mode == RephraseMode::Bullets {
@@ -243,9 +244,14 @@ pub fn build_request(
             } else {
                 Sampling::greedy()
             };
+            // The instructions and examples are the same for every text of a
+            // mode: their evaluated state is kept on disk. Rewrites copy the
+            // input's words, which prompt lookup drafts.
             GenerateRequest::new(Prompt::Raw(prompt), max_tokens)
                 .with_sampling(sampling)
                 .with_stop(stops)
+                .with_lookup(true)
+                .with_saved_state(format!("rephrase-{mode:?}").to_lowercase(), Some(fixed))
         }
         Strategy::ChatFewShot => {
             let mut messages = vec![ChatMessage::system(format!(
@@ -258,7 +264,9 @@ pub fn build_request(
             }
             messages.push(ChatMessage::user(format!("Text: {text}")));
             // Bullet lists contain single newlines, never blank lines.
-            GenerateRequest::new(Prompt::Chat(messages), max_tokens).with_stop(["\n\n", "Text:"])
+            GenerateRequest::new(Prompt::Chat(messages), max_tokens)
+                .with_stop(["\n\n", "Text:"])
+                .with_lookup(true)
         }
     }
 }
