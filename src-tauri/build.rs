@@ -7,6 +7,7 @@ fn main() {
         "conversation_messages",
         "chat_send",
         "chat_stop",
+        "machine_fit",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

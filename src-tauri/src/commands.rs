@@ -5,7 +5,11 @@
 use crate::state::{AppState, EngineStatus};
 use pith_core::engine::Priority;
 use pith_core::error::ErrorPayload;
+use pith_core::hardware::HardwareProfile;
 use pith_core::history::{Conversation, ConversationId, Message};
+use pith_core::models::catalog::Catalog;
+use pith_core::models::plan::{self, Plan, Task};
+use pith_core::models::store::{self, InstalledModel};
 use pith_core::tasks::conversation::{chat_turn, UNTITLED};
 use serde::Serialize;
 use std::sync::PoisonError;
@@ -102,4 +106,37 @@ pub async fn chat_send(
 #[tauri::command]
 pub fn chat_stop(state: tauri::State<'_, AppState>) {
     state.stop();
+}
+
+/// The machine, the planner's pick per task, and the installed models, for
+/// the model panel. Measuring bandwidth takes about half a second, so it
+/// runs off the main thread.
+#[derive(Debug, Serialize)]
+pub struct MachineFit {
+    pub hardware: HardwareProfile,
+    pub plans: Vec<Plan>,
+    pub installed: Vec<InstalledModel>,
+    pub gpu_offload: bool,
+}
+
+#[tauri::command]
+pub async fn machine_fit() -> Reply<MachineFit> {
+    tauri::async_runtime::spawn_blocking(|| {
+        let hardware = pith_llama::machine_profile(store::install_dir().ok().as_deref());
+        let prefs = pith_llama::preferences();
+        let catalog = Catalog::builtin();
+        let plans = [Task::Rephrase, Task::Summarize, Task::Chat]
+            .map(|task| plan::plan(&hardware, &catalog, task, &prefs))
+            .to_vec();
+        MachineFit {
+            hardware,
+            plans,
+            installed: store::list_installed(&pith_core::models::search_dirs()),
+            gpu_offload: prefs.gpu_offload,
+        }
+    })
+    .await
+    .map_err(|e| {
+        pith_core::Error::Inference(format!("the hardware probe failed: {e}")).to_payload()
+    })
 }

@@ -23,6 +23,7 @@ fn main() {
             commands::conversation_messages,
             commands::chat_send,
             commands::chat_stop,
+            commands::machine_fit,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

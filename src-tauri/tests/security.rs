@@ -73,6 +73,7 @@ fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
             "allow-conversation-messages",
             "allow-chat-send",
             "allow-chat-stop",
+            "allow-machine-fit",
         ]
     );
 }
@@ -90,6 +91,7 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
         "conversation_messages",
         "chat_send",
         "chat_stop",
+        "machine_fit",
     ] {
         assert!(
             build.contains(&format!("\"{command}\"")),

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 from tests.e2e.desktop import Driver, Screen, app_binary, retry_if_driver_crashed, wait_for
@@ -63,6 +64,31 @@ class WindowTest(unittest.TestCase):
             self.assertEqual(again.find('.msg-assistant[data-status="complete"]') != [], True)
         finally:
             again.close()
+
+    @retry_if_driver_crashed
+    def test_the_model_panel_shows_the_machine_and_a_pick_for_each_task(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-models-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            driver.click(".models-button")
+            tasks = wait_for(lambda: driver.texts(".plan h3"), 60, "the plans")
+            self.assertEqual(tasks, ["Rephrase (hotkey)", "Summarize documents", "Chat"])
+            hardware = driver.text(".hw")
+            with open("/proc/meminfo") as f:
+                total_kb = int(f.readline().split()[1])
+            self.assertIn("%.2f GB total" % (total_kb * 1024 / 1e9), hardware)
+            self.assertIn("GB/s (measured)", hardware)
+            self.assertEqual(len(driver.find(".fit-bar")), 3, "every task has a pick on this machine")
+            self.assertIn("SmolLM2-135M-Instruct.Q4_1", driver.text(".in-use"))
+            self.assertTrue(driver.find("form.composer[hidden]"), "no message box on the panel")
+            # The web view paints a moment after the DOM changes.
+            time.sleep(2)
+            self.screen.screenshot_drawn("models.png")
+            driver.click(".new-chat")
+            wait_for(lambda: not driver.find("form.composer[hidden]"), 10, "the chat again")
+        finally:
+            driver.close()
 
     @retry_if_driver_crashed
     def test_without_a_model_the_first_run_screen_says_how_to_get_one(self):

@@ -5,6 +5,7 @@ import {
   chatStop,
   conversationMessages,
   conversations,
+  machineFit,
   onEngineStatus,
   type Conversation,
   type EngineStatus,
@@ -12,6 +13,7 @@ import {
 } from "./api";
 import { conversationItem, messagesView, messageView, summaryNote } from "./chat";
 import { el } from "./dom";
+import { modelPanel } from "./models";
 import { modelSummary, statusCard, statusPill } from "./view";
 
 function isErrorPayload(e: unknown): e is ErrorPayload {
@@ -37,14 +39,18 @@ class App {
   });
   private readonly sendButton = el("button", { class: "send", type: "submit" }, "Send");
   private readonly stopButton = el("button", { class: "stop", type: "button" }, "Stop");
+  private readonly composer = el("form", { class: "composer" });
 
   mount(root: HTMLElement): void {
     const logo = el("img", { src: "/icon.png", alt: "" });
     const header = el("header", { class: "topbar" }, el("div", { class: "brand" }, logo, el("h1", {}, "Pith")), this.pill);
     const newChat = el("button", { class: "new-chat", type: "button" }, "New chat");
     newChat.addEventListener("click", () => this.openConversation(null));
-    const sidebar = el("aside", { class: "sidebar" }, newChat, this.convList, this.modelLine);
-    const form = el("form", { class: "composer" }, this.input, this.sendButton, this.stopButton);
+    const models = el("button", { class: "models-button", type: "button" }, "Model & hardware");
+    models.addEventListener("click", () => void this.showModels());
+    const sidebar = el("aside", { class: "sidebar" }, newChat, this.convList, models, this.modelLine);
+    const form = this.composer;
+    form.append(this.input, this.sendButton, this.stopButton);
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       void this.send();
@@ -91,6 +97,26 @@ class App {
     this.convList.replaceChildren(...this.list.map((c) => conversationItem(c, c.id === this.active)));
   }
 
+  /** The model panel in place of the conversation; the composer hides. */
+  async showModels(): Promise<void> {
+    if (this.sending) return;
+    this.active = null;
+    this.error.hidden = true;
+    this.composer.hidden = true;
+    this.messages.replaceChildren(
+      el("p", { class: "welcome", "aria-busy": "true" }, "Measuring this computer…"),
+    );
+    await this.refreshList();
+    try {
+      const fit = await machineFit();
+      const current = this.engine.state === "ready" ? this.engine.model.path : null;
+      this.messages.replaceChildren(modelPanel(fit, current));
+      this.messages.scrollTop = 0;
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
   private showWelcome(): void {
     this.messages.replaceChildren(
       el("p", { class: "welcome" }, "Ask anything. Replies come from a small model on this computer, and nothing leaves it."),
@@ -101,6 +127,7 @@ class App {
     if (this.sending) return;
     this.active = id;
     this.error.hidden = true;
+    this.composer.hidden = false;
     if (id === null) {
       this.showWelcome();
     } else {

@@ -212,7 +212,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
         return Ok(());
     }
     let info = engine.info();
-    crate::models::save_calibration(&Calibration {
+    plan::save_calibration(&Calibration {
         model_bytes: info.size_bytes,
         layers: info.layers,
         gen_tps,

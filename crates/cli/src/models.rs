@@ -6,7 +6,7 @@ use clap::Subcommand;
 use pith_core::engine::CancelToken;
 use pith_core::hardware::{self, HardwareProfile};
 use pith_core::models::catalog::Catalog;
-use pith_core::models::plan::{self, human_bytes, Calibration, Plan, Preferences, Task};
+use pith_core::models::plan::{self, human_bytes, Plan, Task};
 use pith_core::models::{download, store};
 use pith_core::Error;
 use std::io::{IsTerminal, Write};
@@ -41,46 +41,10 @@ pub enum ModelsCommand {
     Rm { id: String },
 }
 
-/// The probe plus what only the CLI can add: llama.cpp's GPU devices and
-/// the measured memory bandwidth.
+/// The probe, llama.cpp's GPUs and the measured bandwidth.
 pub fn full_profile() -> HardwareProfile {
     let dir = store::install_dir().ok();
-    let mut hw = hardware::probe(dir.as_deref());
-    if hw.gpus.iter().all(|g| g.unified_memory) {
-        // NVML and sysfs found no discrete GPU: ask llama.cpp's backends.
-        for g in pith_llama::gpu_devices() {
-            if !hw.gpus.iter().any(|h| h.name == g.name) {
-                hw.gpus.push(g);
-            }
-        }
-    }
-    hw.memory_bandwidth_gbs = hardware::measure_memory_bandwidth(hw.cores());
-    hw
-}
-
-fn calibration_path() -> Option<PathBuf> {
-    pith_core::paths::data_dir().map(|d| d.join("calibration.json"))
-}
-
-/// The generation speed `pith bench` last measured on this machine.
-pub fn load_calibration() -> Option<Calibration> {
-    let text = std::fs::read_to_string(calibration_path()?).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-pub fn save_calibration(c: &Calibration) {
-    if let Some(p) = calibration_path() {
-        let _ = p.parent().map(std::fs::create_dir_all);
-        let _ = std::fs::write(p, serde_json::to_string(c).unwrap_or_default());
-    }
-}
-
-pub fn preferences() -> Preferences {
-    Preferences {
-        gpu_offload: pith_llama::gpu_offload_supported(),
-        calibration: load_calibration(),
-        ..Preferences::default()
-    }
+    pith_llama::machine_profile(dir.as_deref())
 }
 
 pub fn hardware(json: bool) -> Result<(), Failure> {
@@ -220,7 +184,7 @@ pub fn run(command: ModelsCommand) -> Result<(), Failure> {
         }
         ModelsCommand::Recommend { task, json } => {
             let hw = full_profile();
-            let prefs = preferences();
+            let prefs = pith_llama::preferences();
             let catalog = Catalog::builtin();
             let tasks = task.map_or(vec![Task::Rephrase, Task::Summarize, Task::Chat], |t| {
                 vec![t]

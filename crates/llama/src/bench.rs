@@ -166,48 +166,6 @@ fn parse_system_info(info: &str) -> Vec<String> {
     features
 }
 
-/// True when the linked llama.cpp has a GPU backend (CUDA, Metal, Vulkan).
-pub fn gpu_offload_supported() -> bool {
-    crate::engine::backend().is_ok_and(|b| b.supports_gpu_offload())
-}
-
-/// GPUs as llama.cpp's backends see them (empty in a CPU-only build).
-pub fn gpu_devices() -> Vec<pith_core::hardware::Gpu> {
-    use llama_cpp_2::LlamaBackendDeviceType as Kind;
-    use pith_core::hardware::{Gpu, GpuVendor};
-    if crate::engine::backend().is_err() {
-        return Vec::new();
-    }
-    llama_cpp_2::list_llama_ggml_backend_devices()
-        .into_iter()
-        .filter(|d| matches!(d.device_type, Kind::Gpu | Kind::IntegratedGpu))
-        .map(|d| {
-            let unified = d.device_type == Kind::IntegratedGpu || d.backend == "Metal";
-            let lower = d.description.to_lowercase();
-            let vendor = if lower.contains("nvidia") {
-                GpuVendor::Nvidia
-            } else if lower.contains("amd") || lower.contains("radeon") {
-                GpuVendor::Amd
-            } else if lower.contains("intel") {
-                GpuVendor::Intel
-            } else if lower.contains("apple") {
-                GpuVendor::Apple
-            } else {
-                GpuVendor::Other
-            };
-            Gpu {
-                vendor,
-                name: d.description,
-                total_vram_bytes: (!unified && d.memory_total > 0).then_some(d.memory_total as u64),
-                free_vram_bytes: (!unified && d.memory_total > 0).then_some(d.memory_free as u64),
-                unified_memory: unified,
-                memory_bandwidth_gbs: None,
-                source: format!("llama.cpp {}", d.backend),
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,8 @@
 
 mod bench;
 mod engine;
+mod machine;
 
-pub use bench::{cpu_features, gpu_devices, gpu_offload_supported, missing_cpu_features};
+pub use bench::{cpu_features, missing_cpu_features};
 pub use engine::{LlamaEngine, LoadOptions, PROMPT_CHUNK};
+pub use machine::{gpu_devices, gpu_offload_supported, machine_profile, preferences};

@@ -2,7 +2,7 @@
 // talks to Rust.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { AppStatus, ChatEvent, ChatSent, Conversation, EngineStatus, Message } from "./types";
+import type { AppStatus, ChatEvent, ChatSent, Conversation, EngineStatus, MachineFit, Message } from "./types";
 
 export * from "./types";
 
@@ -34,4 +34,9 @@ export function chatSend(
 
 export function chatStop(): Promise<void> {
   return invoke<void>("chat_stop");
+}
+
+/** The machine, the planner's choice per task, and the installed models. */
+export function machineFit(): Promise<MachineFit> {
+  return invoke<MachineFit>("machine_fit");
 }

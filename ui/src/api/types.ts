@@ -6,6 +6,8 @@ export type ErrorCode =
   | "INVALID_MODEL"
   | "MODEL_LOAD_FAILED"
   | "OUT_OF_MEMORY"
+  | "DISK_FULL"
+  | "DOWNLOAD"
   | "UNSUPPORTED_CPU"
   | "CONTEXT_TOO_LONG"
   | "EMPTY_INPUT"
@@ -77,4 +79,80 @@ export type ChatEvent =
 export interface ChatSent {
   conversation_id: number;
   reply: string;
+}
+
+// The hardware probe and the fit planner (pith-core hardware / models::plan).
+
+export interface Gpu {
+  vendor: "nvidia" | "amd" | "intel" | "apple" | "other";
+  name: string;
+  total_vram_bytes: number | null;
+  free_vram_bytes: number | null;
+  unified_memory: boolean;
+  memory_bandwidth_gbs: number | null;
+  source: string;
+}
+
+export interface HardwareProfile {
+  os: string;
+  arch: string;
+  cpu: { model: string | null; physical_cores: number | null; logical_cores: number; features: string[] };
+  memory: {
+    total_bytes: number | null;
+    available_bytes: number | null;
+    cgroup_limit_bytes: number | null;
+    cgroup_usage_bytes: number | null;
+  };
+  gpus: Gpu[];
+  disk: { path: string; free_bytes: number | null } | null;
+  memory_bandwidth_gbs: number | null;
+}
+
+export type Task = "rephrase" | "summarize" | "chat";
+
+export interface Estimate {
+  context: number;
+  gpu_layers: number;
+  weights_bytes: number;
+  kv_cache_bytes: number;
+  compute_bytes: number;
+  runtime_bytes: number;
+  app_bytes: number;
+  ram_bytes: number;
+  vram_bytes: number;
+  gen_tps: number;
+  prompt_tps: number;
+  first_token_s: number;
+}
+
+export interface Plan {
+  task: Task;
+  choice: { id: string; name: string; file: string; quant: string; estimate: Estimate } | null;
+  reason: string;
+  budget: {
+    ram_usable_bytes: number;
+    ram_budget_bytes: number;
+    vram_budget_bytes: number | null;
+    gpu: string | null;
+    bandwidth_gbs: number;
+    bandwidth_source: string;
+  };
+  rejected: { id: string; reason: string }[];
+  notes: string[];
+}
+
+export interface InstalledModel {
+  id: string;
+  path: string;
+  size_bytes: number;
+  catalog_id: string | null;
+  summary: { architecture: string | null; context_length: number | null; has_chat_template: boolean } | null;
+  problem: string | null;
+}
+
+export interface MachineFit {
+  hardware: HardwareProfile;
+  plans: Plan[];
+  installed: InstalledModel[];
+  gpu_offload: boolean;
 }

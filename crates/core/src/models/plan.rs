@@ -135,6 +135,24 @@ impl Calibration {
     }
 }
 
+fn calibration_path() -> Option<std::path::PathBuf> {
+    crate::paths::data_dir().map(|d| d.join("calibration.json"))
+}
+
+/// The generation speed `pith bench` last measured on this machine.
+pub fn load_calibration() -> Option<Calibration> {
+    let text = std::fs::read_to_string(calibration_path()?).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Keeps a measured speed for later plans (best effort).
+pub fn save_calibration(c: &Calibration) {
+    if let Some(p) = calibration_path() {
+        let _ = p.parent().map(std::fs::create_dir_all);
+        let _ = std::fs::write(p, serde_json::to_string(c).unwrap_or_default());
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preferences {
     /// This build of llama.cpp can offload layers to a GPU.
