@@ -177,6 +177,39 @@ pub fn probe(models_dir: Option<&Path>) -> HardwareProfile {
     }
 }
 
+/// Only what a memory check needs (RAM, the container's limit, cores):
+/// /proc reads, no GPU driver, no disk scan. Used before every model load.
+pub fn probe_memory() -> HardwareProfile {
+    let (total, available) = match std::fs::read_to_string("/proc/meminfo") {
+        Ok(text) => parse_meminfo(&text),
+        Err(_) => {
+            let mut system = sysinfo::System::new();
+            system.refresh_memory();
+            (
+                Some(system.total_memory()).filter(|&b| b > 0),
+                Some(system.available_memory()).filter(|&b| b > 0),
+            )
+        }
+    };
+    let cgroup = cgroup_memory();
+    HardwareProfile {
+        os: std::env::consts::OS.to_string(),
+        arch: std::env::consts::ARCH.to_string(),
+        cpu: Cpu {
+            physical_cores: Some(physical_cores()),
+            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ..Cpu::default()
+        },
+        memory: Memory {
+            total_bytes: total,
+            available_bytes: available,
+            cgroup_limit_bytes: cgroup.limit_bytes,
+            cgroup_usage_bytes: cgroup.usage_bytes,
+        },
+        ..HardwareProfile::default()
+    }
+}
+
 /// Physical cores of this machine, bounded by the CPUs this process may use
 /// (cgroup quotas and affinity show up in `available_parallelism`). This
 /// sets llama.cpp's thread count.
@@ -285,6 +318,18 @@ mod tests {
         let json = serde_json::to_string(&probe(None)).expect("json");
         let back: HardwareProfile = serde_json::from_str(&json).expect("parse");
         assert_eq!(back.os, std::env::consts::OS);
+    }
+
+    #[test]
+    fn the_memory_probe_agrees_with_the_full_one() {
+        let full = probe(None);
+        let quick = probe_memory();
+        assert_eq!(quick.memory.total_bytes, full.memory.total_bytes);
+        assert_eq!(
+            quick.memory.cgroup_limit_bytes,
+            full.memory.cgroup_limit_bytes
+        );
+        assert!(quick.gpus.is_empty());
     }
 
     #[test]

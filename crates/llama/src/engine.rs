@@ -108,7 +108,12 @@ impl LlamaEngine {
             let context = options
                 .context
                 .unwrap_or_else(|| trained.min(DEFAULT_MAX_CONTEXT));
-            let hw = pith_core::hardware::probe(None);
+            // GPUs only matter when layers are to be offloaded.
+            let hw = if options.gpu_layers > 0 {
+                pith_core::hardware::probe(None)
+            } else {
+                pith_core::hardware::probe_memory()
+            };
             let prefs = pith_core::models::plan::Preferences {
                 gpu_offload: options.gpu_layers > 0,
                 app_bytes: 0,
