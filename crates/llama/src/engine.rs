@@ -539,10 +539,10 @@ impl Engine for LlamaEngine {
         if let Some((path, prefix_bytes)) = &saved {
             let fixed = prefix_bytes.map(|b| self.fixed_prefix_len(&text, b, &tokens));
             // A cold cache: bring the saved prefix back from disk.
-            // llama.cpp aborts on a malformed state file: only one exactly
-            // as it was sealed after writing is read.
-            let sealed = self.states.as_ref().is_some_and(|s| s.verify(path));
             if reused < COLD_PREFIX && path.is_file() {
+                // llama.cpp aborts on a malformed state file: only one
+                // exactly as it was sealed after writing is read.
+                let sealed = self.states.as_ref().is_some_and(|s| s.verify(path));
                 match sealed.then(|| self.restore_state(path, &tokens)).flatten() {
                     Some(n) => {
                         restored = n.saturating_sub(reused);
