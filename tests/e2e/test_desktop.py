@@ -1,5 +1,6 @@
 """The real Pith desktop app, under Xvfb, with the real default model."""
 import os
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -87,6 +88,43 @@ class WindowTest(unittest.TestCase):
             self.screen.screenshot_drawn("models.png")
             driver.click(".new-chat")
             wait_for(lambda: not driver.find("form.composer[hidden]"), 10, "the chat again")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
+    def test_a_markdown_reply_renders_with_inert_html_and_a_code_block_that_copies(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-md-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            # A reply as a model might write it, put in the real history
+            # database beside the running app (WAL allows a second writer).
+            reply = ("## Two ways\n\nUse **Python**:\n\n```python\n# say hi\nprint('hi', 42)\n```\n\n"
+                     "- no <img src=\"http://example.com/pixel.png\" onerror=\"document.title='pwned'\">\n"
+                     "- no <script>document.title='pwned'</script>\n- ![tracker](http://example.com/t.gif)")
+            db = sqlite3.connect(os.path.join(data, "history.sqlite3"))
+            with db:
+                cur = db.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('Markdown', 1, 1)")
+                for role, text in (("user", "Show me code"), ("assistant", reply)):
+                    db.execute("INSERT INTO messages (conversation_id, role, text, status, created_at, updated_at) "
+                               "VALUES (?, ?, ?, 'complete', 1, 1)", (cur.lastrowid, role, text))
+            db.close()
+            driver.click(".new-chat")
+            wait_for(lambda: "Markdown" in driver.texts(".conv"), 20, "the conversation in the list")
+            driver.click(".conv")
+            wait_for(lambda: driver.find(".msg-assistant .code-block"), 20, "the rendered reply")
+            self.assertEqual(driver.text(".msg-assistant h4"), "Two ways")
+            self.assertEqual(driver.find(".msg img") + driver.find(".msg script") + driver.find(".msg a"), [])
+            self.assertIn("<script>", driver.text(".msg-assistant ul"))
+            self.assertEqual(driver.text(".msg-assistant .md-image"), "[image: tracker]")
+            self.assertTrue(driver.title().startswith("Pith"), "no script ran")
+            driver.click(".copy-code")
+            wait_for(lambda: driver.text(".copy-code") == "Copied", 10, "the copy to finish")
+            clip = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=self.screen.env,
+                                  capture_output=True, text=True, timeout=10).stdout
+            self.assertEqual(clip, "# say hi\nprint('hi', 42)")
+            time.sleep(1)
+            self.screen.screenshot_drawn("markdown.png")
         finally:
             driver.close()
 

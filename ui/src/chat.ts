@@ -1,8 +1,9 @@
 // The chat pane: plain DOM built from plain data. Model text always goes in
-// as text (textContent), never as markup, so nothing a model writes can run
-// or load anything.
+// as text nodes, never as markup, so nothing a model writes can run or load
+// anything; replies are shown as Markdown built node by node (markdown.ts).
 import type { Conversation, Message, MessageStatus, Role } from "./api";
 import { el } from "./dom";
+import { renderMarkdown } from "./markdown";
 
 const STATUS_NOTE: Record<MessageStatus, string> = {
   streaming: "",
@@ -11,9 +12,20 @@ const STATUS_NOTE: Record<MessageStatus, string> = {
   error: "Failed",
 };
 
+/** Fills a message body: the user's words as typed, a finished reply as Markdown. */
+export function setMessageText(body: HTMLElement, role: Role, text: string, status: MessageStatus): void {
+  body.dataset.raw = text;
+  if (role === "assistant" && status !== "streaming") {
+    body.classList.add("md");
+    body.replaceChildren(renderMarkdown(text));
+  } else {
+    body.textContent = text;
+  }
+}
+
 export function messageView(role: Role, text: string, status: MessageStatus): HTMLElement {
   const body = el("div", { class: "msg-text" });
-  body.textContent = text;
+  setMessageText(body, role, text, status);
   const node = el("article", { class: `msg msg-${role}`, "data-status": status }, body);
   if (STATUS_NOTE[status]) node.append(el("p", { class: "msg-note" }, STATUS_NOTE[status]));
   return node;

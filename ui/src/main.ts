@@ -11,7 +11,7 @@ import {
   type EngineStatus,
   type ErrorPayload,
 } from "./api";
-import { conversationItem, messagesView, messageView, summaryNote } from "./chat";
+import { conversationItem, messagesView, messageView, setMessageText, summaryNote } from "./chat";
 import { el } from "./dom";
 import { modelPanel } from "./models";
 import { modelSummary, statusCard, statusPill } from "./view";
@@ -176,8 +176,8 @@ class App {
           this.messages.scrollTop = this.messages.scrollHeight;
         }
       });
-      replyText.textContent = sent.reply;
       reply.dataset.status = "complete";
+      setMessageText(replyText, "assistant", sent.reply, "complete");
     } catch (e) {
       const cancelled = isErrorPayload(e) && e.code === "CANCELLED";
       reply.replaceWith(messageView("assistant", replyText.textContent ?? "", cancelled ? "interrupted" : "error"));
