@@ -8,6 +8,8 @@ fn main() {
         "chat_send",
         "chat_stop",
         "machine_fit",
+        "search_conversations",
+        "delete_conversation",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

@@ -3,10 +3,11 @@
 //! maps the error to `{code, message}`.
 
 use crate::state::{AppState, EngineStatus};
+use pith_core::engine::state::{conversation_key, StateStore};
 use pith_core::engine::Priority;
 use pith_core::error::ErrorPayload;
 use pith_core::hardware::HardwareProfile;
-use pith_core::history::{Conversation, ConversationId, Message};
+use pith_core::history::{Conversation, ConversationId, Message, SearchHit};
 use pith_core::models::catalog::Catalog;
 use pith_core::models::plan::{self, Plan, Task};
 use pith_core::models::store::{self, InstalledModel};
@@ -49,6 +50,35 @@ pub fn conversation_messages(state: tauri::State<'_, AppState>, id: i64) -> Repl
         .unwrap_or_else(PoisonError::into_inner)
         .messages(ConversationId(id));
     messages.map_err(|e| e.to_payload())
+}
+
+/// Messages matching every word of `query` (full-text), best first.
+#[tauri::command]
+pub fn search_conversations(
+    state: tauri::State<'_, AppState>,
+    query: String,
+) -> Reply<Vec<SearchHit>> {
+    let store = state.history()?;
+    let hits = store
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .search(&query, 50);
+    hits.map_err(|e| e.to_payload())
+}
+
+/// Deletes a conversation, its messages and its saved model state.
+#[tauri::command]
+pub fn delete_conversation(state: tauri::State<'_, AppState>, id: i64) -> Reply<()> {
+    let store = state.history()?;
+    store
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .delete(ConversationId(id))
+        .map_err(|e| e.to_payload())?;
+    if let Some(states) = StateStore::in_data_dir() {
+        states.forget(&conversation_key(id));
+    }
+    Ok(())
 }
 
 /// What the UI hears while a reply is written.

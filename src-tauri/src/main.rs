@@ -24,6 +24,8 @@ fn main() {
             commands::chat_send,
             commands::chat_stop,
             commands::machine_fit,
+            commands::search_conversations,
+            commands::delete_conversation,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

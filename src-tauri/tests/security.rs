@@ -74,6 +74,8 @@ fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
             "allow-chat-send",
             "allow-chat-stop",
             "allow-machine-fit",
+            "allow-search-conversations",
+            "allow-delete-conversation",
         ]
     );
 }
@@ -92,6 +94,8 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
         "chat_send",
         "chat_stop",
         "machine_fit",
+        "search_conversations",
+        "delete_conversation",
     ] {
         assert!(
             build.contains(&format!("\"{command}\"")),

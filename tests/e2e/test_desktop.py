@@ -63,6 +63,28 @@ class WindowTest(unittest.TestCase):
             saved = wait_for(lambda: again.text(".msg-assistant .msg-text"), 30, "the saved reply")
             self.assertEqual(saved, reply)
             self.assertEqual(again.find('.msg-assistant[data-status="complete"]') != [], True)
+
+            # Search finds it by a word of the question, and opens it.
+            again.click(".new-chat")
+            again.type(".search", "capital")
+            self.assertEqual(wait_for(lambda: again.texts(".hit-title"), 10, "a search hit"), [question])
+            self.assertEqual(again.text(".hit-snippet mark").lower(), "capital")
+            self.screen.screenshot_drawn("search.png")
+            again.click(".hit")
+            wait_for(lambda: again.texts(".msg-user .msg-text") == [question], 10, "the found conversation")
+            again.type(".search", "\ue00c")  # Escape clears the search
+            wait_for(lambda: again.texts(".conv") == [question], 10, "the list again")
+
+            # Delete asks first; Cancel keeps it, Delete removes it.
+            again.click(".conv-delete")
+            self.assertIn("and its messages?", wait_for(lambda: again.text(".confirm"), 10, "the question"))
+            again.click(".confirm-no")
+            wait_for(lambda: again.texts(".conv") == [question], 10, "the conversation kept")
+            again.click(".conv-delete")
+            wait_for(lambda: again.find(".confirm-yes"), 10, "the question")
+            again.click(".confirm-yes")
+            wait_for(lambda: again.texts(".conv") == [], 10, "the conversation deleted")
+            self.assertIn("nothing leaves it", again.text(".welcome"))
         finally:
             again.close()
 

@@ -32,3 +32,48 @@ describe("chat view", () => {
     expect(conversationItem(c, true).querySelector("button")?.getAttribute("aria-current")).toBe("true");
   });
 });
+
+describe("search and delete", () => {
+  const c = { id: 7, title: "Trip <b>plans</b>", model: null, created_at: 0, updated_at: 0, pinned: false, summary_through: null, summary: null };
+
+  it("marks the matched words of a search hit, as text", async () => {
+    const { searchHitView } = await import("./chat");
+    const hit = searchHitView({
+      conversation_id: 7,
+      conversation_title: "Trip <b>plans</b>",
+      message_id: 3,
+      role: "assistant",
+      snippet: "…the «train» leaves at «nine» <img src=x>…",
+    });
+    expect([...hit.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["train", "nine"]);
+    expect(hit.querySelector("img")).toBeNull();
+    expect(hit.querySelector("b")).toBeNull();
+    expect(hit.querySelector("[data-id]")?.getAttribute("data-id")).toBe("7");
+  });
+
+  it("lists each conversation once, by its best hit", async () => {
+    const { bestHitPerConversation } = await import("./chat");
+    const hit = (conversation_id: number, message_id: number) => ({
+      conversation_id,
+      conversation_title: "t",
+      message_id,
+      role: "user" as const,
+      snippet: "",
+    });
+    const best = bestHitPerConversation([hit(1, 10), hit(2, 20), hit(1, 11)]);
+    expect(best.map((h) => [h.conversation_id, h.message_id])).toEqual([
+      [1, 10],
+      [2, 20],
+    ]);
+  });
+
+  it("asks before deleting, naming the conversation", async () => {
+    const { confirmDelete } = await import("./chat");
+    const item = conversationItem(c, false);
+    expect(item.querySelector(".conv-delete")?.getAttribute("aria-label")).toBe("Delete Trip <b>plans</b>");
+    const ask = confirmDelete(c);
+    expect(ask.getAttribute("role")).toBe("alertdialog");
+    expect(ask.textContent).toContain("Delete “Trip <b>plans</b>” and its messages?");
+    expect(ask.querySelector("[data-confirm]")?.getAttribute("data-confirm")).toBe("7");
+  });
+});

@@ -1,7 +1,7 @@
 // The chat pane: plain DOM built from plain data. Model text always goes in
 // as text nodes, never as markup, so nothing a model writes can run or load
 // anything; replies are shown as Markdown built node by node (markdown.ts).
-import type { Conversation, Message, MessageStatus, Role } from "./api";
+import type { Conversation, Message, MessageStatus, Role, SearchHit } from "./api";
 import { el } from "./dom";
 import { renderMarkdown } from "./markdown";
 
@@ -38,6 +38,44 @@ export function messagesView(messages: Message[]): HTMLElement[] {
 export function conversationItem(c: Conversation, active: boolean): HTMLElement {
   const button = el("button", { class: "conv", "data-id": String(c.id), type: "button" }, c.title);
   if (active) button.setAttribute("aria-current", "true");
+  const remove = el(
+    "button",
+    { class: "conv-delete", "data-delete": String(c.id), type: "button", "aria-label": `Delete ${c.title}`, title: "Delete" },
+    "×",
+  );
+  return el("li", { class: "conv-item" }, button, remove);
+}
+
+/** The question asked before a conversation is deleted, in its list item. */
+export function confirmDelete(c: Conversation): HTMLElement {
+  return el(
+    "div",
+    { class: "confirm", role: "alertdialog", "aria-label": `Delete ${c.title}?` },
+    el("p", {}, "Delete “", c.title, "” and its messages?"),
+    el("button", { class: "confirm-yes", "data-confirm": String(c.id), type: "button" }, "Delete"),
+    el("button", { class: "confirm-no", type: "button" }, "Cancel"),
+  );
+}
+
+/** The best hit of each conversation (hits arrive best first). */
+export function bestHitPerConversation(hits: SearchHit[]): SearchHit[] {
+  const seen = new Set<number>();
+  return hits.filter((h) => !seen.has(h.conversation_id) && seen.add(h.conversation_id) !== undefined);
+}
+
+/** A search result: the conversation and the passage, matches marked. */
+export function searchHitView(hit: SearchHit): HTMLElement {
+  const snippet = el("span", { class: "hit-snippet" });
+  // « and » surround the matched words; everything else stays plain text.
+  for (const [i, part] of hit.snippet.split(/[«»]/).entries()) {
+    if (part) snippet.append(i % 2 === 1 ? el("mark", {}, part) : part);
+  }
+  const button = el(
+    "button",
+    { class: "hit", "data-id": String(hit.conversation_id), type: "button" },
+    el("span", { class: "hit-title" }, hit.conversation_title),
+    snippet,
+  );
   return el("li", {}, button);
 }
 

@@ -5,13 +5,24 @@ import {
   chatStop,
   conversationMessages,
   conversations,
+  deleteConversation,
   machineFit,
+  searchConversations,
   onEngineStatus,
   type Conversation,
   type EngineStatus,
   type ErrorPayload,
 } from "./api";
-import { conversationItem, messagesView, messageView, setMessageText, summaryNote } from "./chat";
+import {
+  bestHitPerConversation,
+  confirmDelete,
+  conversationItem,
+  messagesView,
+  messageView,
+  searchHitView,
+  setMessageText,
+  summaryNote,
+} from "./chat";
 import { el } from "./dom";
 import { modelPanel } from "./models";
 import { modelSummary, statusCard, statusPill } from "./view";
@@ -29,6 +40,13 @@ class App {
   private pill: HTMLElement = el("span");
   private readonly modelLine = el("p", { class: "model-line" });
   private readonly convList = el("ul", { class: "conv-list", "aria-label": "Conversations" });
+  private readonly search = el("input", {
+    type: "search",
+    class: "search",
+    "aria-label": "Search conversations",
+    placeholder: "Search conversations",
+  });
+  private searchTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly statusSlot = el("div", { class: "status-slot" });
   private readonly messages = el("section", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
   private readonly error = el("p", { class: "error", role: "alert" });
@@ -48,7 +66,17 @@ class App {
     newChat.addEventListener("click", () => this.openConversation(null));
     const models = el("button", { class: "models-button", type: "button" }, "Model & hardware");
     models.addEventListener("click", () => void this.showModels());
-    const sidebar = el("aside", { class: "sidebar" }, newChat, this.convList, models, this.modelLine);
+    const sidebar = el("aside", { class: "sidebar" }, newChat, this.search, this.convList, models, this.modelLine);
+    this.search.addEventListener("input", () => {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = setTimeout(() => void this.refreshList(), 200);
+    });
+    this.search.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.search.value) {
+        this.search.value = "";
+        void this.refreshList();
+      }
+    });
     const form = this.composer;
     form.append(this.input, this.sendButton, this.stopButton);
     form.addEventListener("submit", (e) => {
@@ -64,10 +92,7 @@ class App {
       }
     });
     this.stopButton.addEventListener("click", () => void chatStop());
-    this.convList.addEventListener("click", (e) => {
-      const id = (e.target as HTMLElement).closest<HTMLElement>("[data-id]")?.dataset.id;
-      if (id) void this.openConversation(Number(id));
-    });
+    this.convList.addEventListener("click", (e) => void this.onListClick(e.target as HTMLElement));
     const main = el("main", { class: "pane" }, this.statusSlot, this.messages, this.error, form);
     root.replaceChildren(header, el("div", { class: "layout" }, sidebar, main));
     this.error.hidden = true;
@@ -88,13 +113,51 @@ class App {
     if (ready) this.input.focus();
   }
 
+  /** The conversation list, or the search results while a query is typed. */
   async refreshList(): Promise<void> {
     try {
       this.list = await conversations();
     } catch (e) {
       this.showError(e);
     }
-    this.convList.replaceChildren(...this.list.map((c) => conversationItem(c, c.id === this.active)));
+    const query = this.search.value.trim();
+    if (!query) {
+      this.convList.replaceChildren(...this.list.map((c) => conversationItem(c, c.id === this.active)));
+      return;
+    }
+    const hits = bestHitPerConversation(await searchConversations(query).catch(() => []));
+    this.convList.replaceChildren(
+      ...(hits.length ? hits.map(searchHitView) : [el("li", { class: "no-hits" }, "No matches")]),
+    );
+  }
+
+  private async onListClick(target: HTMLElement): Promise<void> {
+    const ask = target.closest<HTMLElement>("[data-delete]")?.dataset.delete;
+    const confirmed = target.closest<HTMLElement>("[data-confirm]")?.dataset.confirm;
+    const open = target.closest<HTMLElement>("[data-id]")?.dataset.id;
+    if (ask) {
+      const c = this.list.find((x) => x.id === Number(ask));
+      const item = target.closest("li");
+      if (c && item) {
+        item.replaceChildren(confirmDelete(c));
+        item.querySelector<HTMLElement>(".confirm-no")?.focus();
+      }
+    } else if (confirmed) {
+      try {
+        await deleteConversation(Number(confirmed));
+        if (this.active === Number(confirmed)) {
+          this.active = null;
+          this.showWelcome();
+        }
+      } catch (e) {
+        this.showError(e);
+      }
+      await this.refreshList();
+    } else if (target.closest(".confirm-no")) {
+      await this.refreshList();
+    } else if (open) {
+      await this.openConversation(Number(open));
+    }
   }
 
   /** The model panel in place of the conversation; the composer hides. */

@@ -2,7 +2,7 @@
 // talks to Rust.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { AppStatus, ChatEvent, ChatSent, Conversation, EngineStatus, MachineFit, Message } from "./types";
+import type { AppStatus, ChatEvent, ChatSent, Conversation, EngineStatus, MachineFit, Message, SearchHit } from "./types";
 
 export * from "./types";
 
@@ -16,6 +16,14 @@ export function onEngineStatus(handler: (status: EngineStatus) => void): Promise
 
 export function conversations(): Promise<Conversation[]> {
   return invoke<Conversation[]>("conversations");
+}
+
+export function searchConversations(query: string): Promise<SearchHit[]> {
+  return invoke<SearchHit[]>("search_conversations", { query });
+}
+
+export function deleteConversation(id: number): Promise<void> {
+  return invoke<void>("delete_conversation", { id });
 }
 
 export function conversationMessages(id: number): Promise<Message[]> {

@@ -72,6 +72,15 @@ export interface Message {
   created_at: number;
 }
 
+export interface SearchHit {
+  conversation_id: number;
+  conversation_title: string;
+  message_id: number;
+  role: Role;
+  /** The matching passage; matched words are wrapped in « and ». */
+  snippet: string;
+}
+
 export type ChatEvent =
   | { event: "started"; conversation_id: number }
   | { event: "piece"; text: string };
