@@ -5,9 +5,10 @@
 use crate::state::{AppState, EngineStatus};
 use pith_core::engine::state::{conversation_key, StateStore};
 use pith_core::engine::Priority;
+use pith_core::engine::Sampling;
 use pith_core::error::ErrorPayload;
 use pith_core::hardware::HardwareProfile;
-use pith_core::history::{Conversation, ConversationId, Message, SearchHit};
+use pith_core::history::{Conversation, ConversationId, Message, MessageId, SearchHit};
 use pith_core::models::catalog::Catalog;
 use pith_core::models::plan::{self, Plan, Task};
 use pith_core::models::store::{self, InstalledModel};
@@ -96,29 +97,36 @@ pub struct ChatSent {
 }
 
 /// Sends `text` in `conversation` (a new one when absent); the reply streams
-/// through `on_event` and is saved as it grows.
+/// through `on_event` and is saved as it grows. `replace_from` first deletes
+/// that message and what follows it (an edited question, a regenerated
+/// reply); `vary` samples instead of taking the likeliest words, so that a
+/// regenerated reply differs.
 #[tauri::command]
 pub async fn chat_send(
     state: tauri::State<'_, AppState>,
     conversation: Option<i64>,
     text: String,
     on_event: Channel<ChatEvent>,
+    replace_from: Option<i64>,
+    vary: Option<bool>,
 ) -> Reply<ChatSent> {
     let store = state.history()?;
-    let id = match conversation {
-        Some(id) => ConversationId(id),
-        None => store
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .create_conversation(UNTITLED, None)
-            .map_err(|e| e.to_payload())?,
+    let id = {
+        let mut h = store.lock().unwrap_or_else(PoisonError::into_inner);
+        match (conversation, replace_from) {
+            (Some(_), Some(from)) => h.delete_from(MessageId(from)),
+            (Some(id), None) => Ok(ConversationId(id)),
+            (None, _) => h.create_conversation(UNTITLED, None),
+        }
+        .map_err(|e| e.to_payload())?
     };
+    let sampling = vary.unwrap_or(false).then(Sampling::varied);
     let _ = on_event.send(ChatEvent::Started {
         conversation_id: id,
     });
     let turn = state
         .run(Priority::Normal, move |engine, cancel| {
-            chat_turn(engine, &store, id, &text, None, cancel, &mut |piece| {
+            chat_turn(engine, &store, id, &text, sampling, cancel, &mut |piece| {
                 let _ = on_event.send(ChatEvent::Piece {
                     text: piece.to_string(),
                 });

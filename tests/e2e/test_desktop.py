@@ -114,6 +114,32 @@ class WindowTest(unittest.TestCase):
             driver.close()
 
     @retry_if_driver_crashed
+    def test_the_last_question_can_be_edited_and_the_last_reply_regenerated(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-edit-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        complete = '.msg-assistant[data-status="complete"] .msg-text'
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            driver.type("textarea", "What is the capital of France?\ue007")
+            wait_for(lambda: driver.find(".msg-edit"), 90, "the reply and the Edit button")
+            driver.click(".msg-edit")
+            self.assertIn("Editing your last message", driver.text(".edit-note"))
+            # Select all (Ctrl+A), then type the new question.
+            driver.type("textarea", "\ue009a\ue009" + "What is the capital of Italy?\ue007")
+            wait_for(lambda: driver.texts(".msg-user .msg-text") == ["What is the capital of Italy?"], 90,
+                     "the edited question alone")
+            wait_for(lambda: driver.find(".msg-regenerate"), 90, "the new reply")
+            self.assertEqual(len(driver.texts(complete)), 1)
+            driver.click(".msg-regenerate")
+            wait_for(lambda: driver.find(".msg-regenerate") and len(driver.texts(".msg")) == 2, 90,
+                     "the regenerated reply")
+            self.assertEqual(driver.texts(".msg-user .msg-text"), ["What is the capital of Italy?"])
+            self.assertEqual(len(driver.texts(complete)), 1)
+            self.assertEqual(driver.texts(".conv"), ["What is the capital of France?"])
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
     def test_a_markdown_reply_renders_with_inert_html_and_a_code_block_that_copies(self):
         data = tempfile.mkdtemp(prefix="pith-e2e-md-")
         driver = Driver(self.screen, {"PITH_DATA_DIR": data})

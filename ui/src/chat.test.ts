@@ -77,3 +77,35 @@ describe("search and delete", () => {
     expect(ask.querySelector("[data-confirm]")?.getAttribute("data-confirm")).toBe("7");
   });
 });
+
+describe("edit and regenerate", () => {
+  const base = { conversation_id: 1, model: null, created_at: 0 };
+  const msgs = [
+    { ...base, id: 1, role: "user" as const, text: "first", status: "complete" as const },
+    { ...base, id: 2, role: "assistant" as const, text: "one", status: "complete" as const },
+    { ...base, id: 3, role: "user" as const, text: "second", status: "complete" as const },
+    { ...base, id: 4, role: "assistant" as const, text: "two", status: "interrupted" as const },
+  ];
+
+  it("offers Edit on the last question and Regenerate on the last reply only", () => {
+    const views = messagesView(msgs);
+    expect(views.map((v) => v.dataset.messageId)).toEqual(["1", "2", "3", "4"]);
+    expect(views.map((v) => v.querySelector("[data-action]")?.getAttribute("data-action") ?? null)).toEqual([
+      null,
+      null,
+      "edit",
+      "regenerate",
+    ]);
+  });
+
+  it("keeps the question's own words for editing", () => {
+    const views = messagesView([{ ...msgs[0], text: "**raw** <b>text</b>" }]);
+    expect(views[0].querySelector<HTMLElement>(".msg-text")?.dataset.raw).toBe("**raw** <b>text</b>");
+    expect(views[0].querySelector("[data-action]")?.getAttribute("data-action")).toBe("edit");
+  });
+
+  it("offers nothing to regenerate without a question", () => {
+    const views = messagesView([msgs[1]]);
+    expect(views[0].querySelector("[data-action]")).toBeNull();
+  });
+});

@@ -31,8 +31,33 @@ export function messageView(role: Role, text: string, status: MessageStatus): HT
   return node;
 }
 
+/**
+ * A stored transcript. The last question can be edited and sent again, and
+ * the last reply regenerated; both replace what follows them.
+ */
 export function messagesView(messages: Message[]): HTMLElement[] {
-  return messages.filter((m) => m.role !== "system").map((m) => messageView(m.role, m.text, m.status));
+  const shown = messages.filter((m) => m.role !== "system");
+  const lastUser = shown.map((m) => m.role).lastIndexOf("user");
+  return shown.map((m, i) => {
+    const view = messageView(m.role, m.text, m.status);
+    view.dataset.messageId = String(m.id);
+    const action =
+      i === lastUser
+        ? ["edit", "Edit"]
+        : i === shown.length - 1 && m.role === "assistant" && lastUser >= 0
+          ? ["regenerate", "Regenerate"]
+          : null;
+    if (action) {
+      view.append(
+        el(
+          "div",
+          { class: "msg-actions" },
+          el("button", { type: "button", class: `msg-${action[0]}`, "data-action": action[0] }, action[1]),
+        ),
+      );
+    }
+    return view;
+  });
 }
 
 export function conversationItem(c: Conversation, active: boolean): HTMLElement {

@@ -58,6 +58,9 @@ class App {
   private readonly sendButton = el("button", { class: "send", type: "submit" }, "Send");
   private readonly stopButton = el("button", { class: "stop", type: "button" }, "Stop");
   private readonly composer = el("form", { class: "composer" });
+  private readonly editNote = el("p", { class: "edit-note" }, "Editing your last message: it and the reply after it are replaced. Esc cancels.");
+  /** The stored question being edited, replaced when the edit is sent. */
+  private editing: number | null = null;
 
   mount(root: HTMLElement): void {
     const logo = el("img", { src: "/icon.png", alt: "" });
@@ -88,12 +91,19 @@ class App {
         e.preventDefault();
         void this.send();
       } else if (e.key === "Escape") {
-        void chatStop();
+        if (this.editing !== null && !this.sending) this.stopEditing(true);
+        else void chatStop();
       }
     });
     this.stopButton.addEventListener("click", () => void chatStop());
     this.convList.addEventListener("click", (e) => void this.onListClick(e.target as HTMLElement));
-    const main = el("main", { class: "pane" }, this.statusSlot, this.messages, this.error, form);
+    this.messages.addEventListener("click", (e) => {
+      const action = (e.target as HTMLElement).closest<HTMLElement>("[data-action]")?.dataset.action;
+      if (action === "edit") this.startEditing();
+      else if (action === "regenerate") void this.regenerate();
+    });
+    this.editNote.hidden = true;
+    const main = el("main", { class: "pane" }, this.statusSlot, this.messages, this.error, this.editNote, form);
     root.replaceChildren(header, el("div", { class: "layout" }, sidebar, main));
     this.error.hidden = true;
     this.setEngine({ state: "loading" });
@@ -217,13 +227,51 @@ class App {
     this.error.hidden = false;
   }
 
-  async send(): Promise<void> {
+  /** The last stored question, for editing or regenerating. */
+  private lastQuestion(): { id: number; text: string } | null {
+    const users = this.messages.querySelectorAll<HTMLElement>(".msg-user[data-message-id]");
+    const last = users[users.length - 1];
+    const text = last?.querySelector<HTMLElement>(".msg-text")?.dataset.raw;
+    return last && text !== undefined ? { id: Number(last.dataset.messageId), text } : null;
+  }
+
+  private startEditing(): void {
+    const q = this.lastQuestion();
+    if (!q || this.sending) return;
+    this.editing = q.id;
+    this.input.value = q.text;
+    this.editNote.hidden = false;
+    this.input.focus();
+  }
+
+  private stopEditing(clear: boolean): void {
+    this.editing = null;
+    this.editNote.hidden = true;
+    if (clear) this.input.value = "";
+  }
+
+  private async regenerate(): Promise<void> {
+    const q = this.lastQuestion();
+    if (!q || this.sending) return;
+    this.input.value = q.text;
+    await this.send({ replaceFrom: q.id, vary: true });
+  }
+
+  async send(options: { replaceFrom?: number; vary?: boolean } = {}): Promise<void> {
     const text = this.input.value.trim();
     if (!text || this.sending || this.engine.state !== "ready") return;
+    const replaceFrom = options.replaceFrom ?? this.editing ?? undefined;
+    this.stopEditing(false);
     this.sending = true;
     this.error.hidden = true;
     this.updateButtons();
     this.input.value = "";
+    if (replaceFrom !== undefined) {
+      // What is replaced leaves the view: the question and everything after it.
+      const from = this.messages.querySelector(`[data-message-id="${replaceFrom}"]`);
+      while (from?.nextSibling) from.nextSibling.remove();
+      from?.remove();
+    }
     if (this.active === null) this.messages.replaceChildren();
     this.messages.append(messageView("user", text, "complete"));
     const reply = messageView("assistant", "", "streaming");
@@ -238,7 +286,7 @@ class App {
           replyText.textContent += event.text;
           this.messages.scrollTop = this.messages.scrollHeight;
         }
-      });
+      }, { replaceFrom, vary: options.vary });
       reply.dataset.status = "complete";
       setMessageText(replyText, "assistant", sent.reply, "complete");
     } catch (e) {
@@ -248,7 +296,10 @@ class App {
     } finally {
       this.sending = false;
       this.updateButtons();
-      await this.refreshList();
+      // Reload the stored transcript: message ids, and the edit and
+      // regenerate buttons on the new last turn.
+      if (this.active !== null && this.error.hidden) await this.openConversation(this.active);
+      else await this.refreshList();
       this.input.focus();
     }
   }

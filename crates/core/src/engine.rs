@@ -98,6 +98,18 @@ impl Sampling {
             ..Self::default()
         }
     }
+
+    /// The default sampling with a fresh seed: another answer each time
+    /// (for "regenerate").
+    pub fn varied() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x5eed, |d| d.subsec_nanos() ^ d.as_secs() as u32);
+        Self {
+            seed,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for Sampling {

@@ -30,14 +30,25 @@ export function conversationMessages(id: number): Promise<Message[]> {
   return invoke<Message[]>("conversation_messages", { id });
 }
 
-/** Sends a message; `onEvent` hears the conversation id, then each piece of the reply. */
+/**
+ * Sends a message; `onEvent` hears the conversation id, then each piece of
+ * the reply. `replaceFrom` first deletes that message and what follows (an
+ * edited question, a regenerated reply); `vary` samples a different reply.
+ */
 export function chatSend(
   conversation: number | null,
   text: string,
   onEvent: (event: ChatEvent) => void,
+  options: { replaceFrom?: number; vary?: boolean } = {},
 ): Promise<ChatSent> {
   const channel = new Channel<ChatEvent>(onEvent);
-  return invoke<ChatSent>("chat_send", { conversation, text, onEvent: channel });
+  return invoke<ChatSent>("chat_send", {
+    conversation,
+    text,
+    onEvent: channel,
+    replaceFrom: options.replaceFrom ?? null,
+    vary: options.vary ?? false,
+  });
 }
 
 export function chatStop(): Promise<void> {

@@ -448,6 +448,36 @@ impl History {
         Ok(())
     }
 
+    /// Deletes `from` and every later message of its conversation (to edit
+    /// a question and ask again, or to regenerate a reply). A running
+    /// summary that covered any of them is dropped with them. Returns the
+    /// conversation's id.
+    pub fn delete_from(&mut self, from: MessageId) -> Result<ConversationId> {
+        let tx = self.conn.transaction().map_err(db_err)?;
+        let conversation: i64 = tx
+            .query_row(
+                "SELECT conversation_id FROM messages WHERE id = ?1",
+                params![from.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .ok_or_else(|| Error::NotFound(format!("message {}", from.0)))?;
+        tx.execute(
+            "DELETE FROM messages WHERE conversation_id = ?1 AND id >= ?2",
+            params![conversation, from.0],
+        )
+        .map_err(db_err)?;
+        tx.execute(
+            "UPDATE conversations SET summary = NULL, summary_through = NULL \
+             WHERE id = ?1 AND summary_through >= ?2",
+            params![conversation, from.0],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(ConversationId(conversation))
+    }
+
     /// Deletes a conversation with its messages and summaries.
     pub fn delete(&mut self, id: ConversationId) -> Result<()> {
         found(
@@ -669,6 +699,45 @@ impl StreamSaver {
 mod tests {
     use super::*;
     use crate::engine::Role;
+
+    #[test]
+    fn deleting_from_a_message_removes_it_and_what_follows_and_a_stale_summary() {
+        let mut h = History::open_in_memory().expect("store");
+        let c = h.create_conversation("t", None).expect("c");
+        let other = h.create_conversation("o", None).expect("c");
+        let add = |h: &mut History, c, role, text: &str| {
+            h.add_message(c, role, text, MessageStatus::Complete, None)
+                .expect("add")
+        };
+        let q1 = add(&mut h, c, Role::User, "first question");
+        add(&mut h, c, Role::Assistant, "first answer");
+        let q2 = add(&mut h, c, Role::User, "second question");
+        add(&mut h, other, Role::User, "elsewhere");
+        add(&mut h, c, Role::Assistant, "second answer");
+        h.set_summary(c, "they asked twice", q2).expect("summary");
+
+        assert_eq!(h.delete_from(q2).expect("deleted"), c);
+        let left: Vec<String> = h
+            .messages(c)
+            .expect("m")
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(left, ["first question", "first answer"]);
+        assert_eq!(
+            h.messages(other).expect("m").len(),
+            1,
+            "other conversations untouched"
+        );
+        assert_eq!(h.conversation(c).expect("c").summary, None);
+        assert!(h.search("second", 10).expect("search").is_empty());
+        assert_eq!(
+            h.delete_from(q2).expect_err("gone").code(),
+            crate::ErrorCode::NotFound
+        );
+        h.delete_from(q1).expect("all");
+        assert!(h.messages(c).expect("m").is_empty());
+    }
     use crate::history::{ConversationExport, ExportFormat};
 
     fn temp_store() -> (tempfile::TempDir, std::path::PathBuf) {
