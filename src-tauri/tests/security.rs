@@ -87,7 +87,7 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
     let cap = json("capabilities/main.json").to_string();
     let main = std::fs::read_to_string(format!("{}/src/main.rs", env!("CARGO_MANIFEST_DIR")))
         .expect("main.rs");
-    for command in [
+    let listed = [
         "app_status",
         "conversations",
         "conversation_messages",
@@ -96,7 +96,26 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
         "machine_fit",
         "search_conversations",
         "delete_conversation",
-    ] {
+    ];
+    // Every #[tauri::command] in the shell is one of these: a new command
+    // cannot slip in without the manifest and capability entries below.
+    let source = std::fs::read_to_string(format!("{}/src/commands.rs", env!("CARGO_MANIFEST_DIR")))
+        .expect("commands.rs");
+    let mut defined: Vec<&str> = source
+        .split("#[tauri::command]")
+        .skip(1)
+        .filter_map(|rest| {
+            let after = rest.split_once("fn ")?.1;
+            after
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()
+        })
+        .collect();
+    defined.sort_unstable();
+    let mut expected = listed.to_vec();
+    expected.sort_unstable();
+    assert_eq!(defined, expected, "the commands defined in src/commands.rs");
+    for command in listed {
         assert!(
             build.contains(&format!("\"{command}\"")),
             "{command} in the app manifest"

@@ -236,6 +236,16 @@ pub fn free_disk_bytes(path: &Path) -> Option<u64> {
         .map(|d| d.available_space())
 }
 
+/// The names in a (name, present) table that are present.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn enabled(table: &[(&str, bool)]) -> Vec<String> {
+    table
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
 /// SIMD extensions of this CPU, named as llama.cpp's system info names them.
 pub fn cpu_features() -> Vec<String> {
     let mut found = Vec::new();
@@ -257,12 +267,7 @@ pub fn cpu_features() -> Vec<String> {
             ("AVX512_VNNI", has!("avx512vnni")),
             ("AVX512_BF16", has!("avx512bf16")),
         ];
-        found.extend(
-            table
-                .iter()
-                .filter(|(_, on)| *on)
-                .map(|(n, _)| n.to_string()),
-        );
+        found.extend(enabled(&table));
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -274,12 +279,7 @@ pub fn cpu_features() -> Vec<String> {
             ("SVE", has!("sve")),
             ("FP16_VA", has!("fp16")),
         ];
-        found.extend(
-            table
-                .iter()
-                .filter(|(_, on)| *on)
-                .map(|(n, _)| n.to_string()),
-        );
+        found.extend(enabled(&table));
     }
     found
 }
