@@ -122,18 +122,8 @@ pub fn probe(models_dir: Option<&Path>) -> HardwareProfile {
     let logical = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok();
     let mut system = sysinfo::System::new();
-    system.refresh_memory();
     system.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
-
-    let (total, available) = match std::fs::read_to_string("/proc/meminfo") {
-        Ok(text) => parse_meminfo(&text),
-        // Not Linux: what the OS reports through sysinfo.
-        Err(_) => (
-            Some(system.total_memory()).filter(|&b| b > 0),
-            Some(system.available_memory()).filter(|&b| b > 0),
-        ),
-    };
-    let cgroup = cgroup_memory();
+    let memory = memory();
     let model = cpuinfo
         .as_deref()
         .and_then(linux::cpu_model_from_cpuinfo)
@@ -151,7 +141,7 @@ pub fn probe(models_dir: Option<&Path>) -> HardwareProfile {
         .map(|p| p.min(logical));
     let mut gpus = gpu::nvidia();
     gpus.extend(gpu::drm(Path::new("/sys/class/drm"), !gpus.is_empty()));
-    gpus.extend(gpu::apple(total));
+    gpus.extend(gpu::apple(memory.total_bytes));
 
     HardwareProfile {
         os: std::env::consts::OS.to_string(),
@@ -162,12 +152,7 @@ pub fn probe(models_dir: Option<&Path>) -> HardwareProfile {
             logical_cores: logical,
             features: cpu_features(),
         },
-        memory: Memory {
-            total_bytes: total,
-            available_bytes: available,
-            cgroup_limit_bytes: cgroup.limit_bytes,
-            cgroup_usage_bytes: cgroup.usage_bytes,
-        },
+        memory,
         gpus,
         disk: models_dir.map(|d| Disk {
             path: d.to_path_buf(),
@@ -180,6 +165,22 @@ pub fn probe(models_dir: Option<&Path>) -> HardwareProfile {
 /// Only what a memory check needs (RAM, the container's limit, cores):
 /// /proc reads, no GPU driver, no disk scan. Used before every model load.
 pub fn probe_memory() -> HardwareProfile {
+    HardwareProfile {
+        os: std::env::consts::OS.to_string(),
+        arch: std::env::consts::ARCH.to_string(),
+        cpu: Cpu {
+            physical_cores: Some(physical_cores()),
+            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ..Cpu::default()
+        },
+        memory: memory(),
+        ..HardwareProfile::default()
+    }
+}
+
+/// RAM from /proc/meminfo (elsewhere: what the OS reports through sysinfo)
+/// and the container's limit.
+fn memory() -> Memory {
     let (total, available) = match std::fs::read_to_string("/proc/meminfo") {
         Ok(text) => parse_meminfo(&text),
         Err(_) => {
@@ -192,21 +193,11 @@ pub fn probe_memory() -> HardwareProfile {
         }
     };
     let cgroup = cgroup_memory();
-    HardwareProfile {
-        os: std::env::consts::OS.to_string(),
-        arch: std::env::consts::ARCH.to_string(),
-        cpu: Cpu {
-            physical_cores: Some(physical_cores()),
-            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ..Cpu::default()
-        },
-        memory: Memory {
-            total_bytes: total,
-            available_bytes: available,
-            cgroup_limit_bytes: cgroup.limit_bytes,
-            cgroup_usage_bytes: cgroup.usage_bytes,
-        },
-        ..HardwareProfile::default()
+    Memory {
+        total_bytes: total,
+        available_bytes: available,
+        cgroup_limit_bytes: cgroup.limit_bytes,
+        cgroup_usage_bytes: cgroup.usage_bytes,
     }
 }
 
