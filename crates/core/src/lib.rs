@@ -9,6 +9,7 @@
 //! - [`hardware`]: what the machine offers;
 //! - [`error`]: one error type with codes the UI branches on.
 
+pub mod documents;
 pub mod engine;
 pub mod error;
 pub mod hardware;

@@ -6,6 +6,7 @@
 //! cut silently), and cleans what the model says.
 
 pub mod check;
+pub mod chunk;
 pub mod clean;
 pub mod conversation;
 pub mod rephrase;
