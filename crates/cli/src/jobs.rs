@@ -1,12 +1,11 @@
-//! One-shot jobs: rephrase and summarize.
+//! One-shot jobs: rephrase (summarize is in `summarize.rs`).
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{Priority, Worker};
-use pith_core::tasks::{self, rephrase::RephraseMode, summarize::SummaryLength};
+use pith_core::tasks::{self, rephrase::RephraseMode};
 use pith_core::{Error, Result};
 use pith_llama::{LlamaEngine, LoadOptions};
-use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::io::{IsTerminal, Read};
 
 /// Starts the inference worker with the chosen model; Ctrl-C cancels the
 /// running job.
@@ -23,7 +22,7 @@ pub fn start(args: &ModelArgs) -> Result<(Worker<LlamaEngine>, std::path::PathBu
     Ok((worker, path))
 }
 
-fn read_stdin() -> Result<Vec<u8>> {
+pub fn read_stdin() -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
@@ -44,7 +43,7 @@ fn input_text(text: Option<String>) -> Result<String> {
     }
 }
 
-fn cancel_on_ctrl_c(token: pith_core::engine::CancelToken) {
+pub fn cancel_on_ctrl_c(token: pith_core::engine::CancelToken) {
     // A second handler cannot be installed; the first job's token is kept.
     let _ = ctrlc::set_handler(move || token.cancel());
 }
@@ -99,60 +98,6 @@ pub fn rephrase(
         if r.unchanged {
             eprintln!("pith: no changes needed");
         }
-    }
-    Ok(())
-}
-
-pub fn summarize(
-    args: &ModelArgs,
-    file: &Path,
-    length: SummaryLength,
-    json: bool,
-) -> Result<(), Failure> {
-    let bytes = if file == Path::new("-") {
-        read_stdin().or_fail(json)?
-    } else {
-        std::fs::read(file)
-            .map_err(|e| Error::io(format!("could not read {}", file.display()), e))
-            .or_fail(json)?
-    };
-    let text = tasks::document_text(&bytes).or_fail(json)?;
-    let (worker, _) = start(args).or_fail(json)?;
-    // On a terminal the summary streams as it is written; into a pipe only
-    // the checked result is printed, so a refused attempt never reaches it.
-    let stream = !json && std::io::stdout().is_terminal();
-    let ticket = worker.submit(Priority::Normal, move |engine: &mut LlamaEngine, cancel| {
-        let mut stdout = std::io::stdout();
-        let mut shown = 1;
-        tasks::summarize::summarize(engine, &text, length, cancel, &mut |attempt, piece| {
-            if !stream {
-                return;
-            }
-            if attempt != shown {
-                // The earlier attempt failed its check: say so and start over.
-                shown = attempt;
-                let _ = stdout.flush();
-                eprintln!("\npith: that was not a usable summary; trying another prompt");
-            }
-            let _ = stdout.write_all(piece.as_bytes());
-            let _ = stdout.flush();
-        })
-    });
-    cancel_on_ctrl_c(ticket.cancel_token());
-    let summary = ticket.wait().or_fail(json)?.or_fail(json)?;
-    if json {
-        let value = serde_json::json!({
-            "summary": summary.text,
-            "length": summary.length,
-            "source_tokens": summary.source_tokens,
-            "generated_tokens": summary.generation.generated_tokens,
-            "total_s": summary.generation.total_s,
-        });
-        println!("{value}");
-    } else if stream {
-        println!();
-    } else {
-        println!("{}", summary.text);
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ mod chat;
 mod history;
 mod jobs;
 mod models;
+mod summarize;
 
 use clap::{Parser, Subcommand};
 use pith_core::tasks::rephrase::RephraseMode;
@@ -65,10 +66,12 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
-    /// Summarize a text or Markdown file (`-` reads standard input).
+    /// Summarize a document — PDF, DOCX, HTML, Markdown or text, however
+    /// long (`-` reads standard input). Every part is read; the last line
+    /// says what was covered. The summary is saved in the history.
     Summarize {
         file: PathBuf,
-        /// short | medium | bullets
+        /// short | medium | bullets | quotes (key points with exact quotes)
         #[arg(long, short, default_value = "short")]
         length: SummaryLength,
         #[arg(long)]
@@ -139,7 +142,7 @@ fn main() -> ExitCode {
             length,
             json,
             model,
-        } => jobs::summarize(&model, &file, length, json),
+        } => summarize::run(&model, &file, length, json),
         Command::Chat {
             conversation,
             new: _,

@@ -276,6 +276,41 @@ pub trait Engine {
         cancel: &CancelToken,
         on_piece: &mut dyn FnMut(&str),
     ) -> Result<Generation>;
+
+    /// How many requests [`Engine::generate_batch`] runs at once.
+    fn parallel_sequences(&self) -> usize {
+        1
+    }
+
+    /// Generates several independent requests; `on_piece` receives each
+    /// piece with the index of its request. Engines that can decode
+    /// requests as parallel sequences of one context do so (on a CPU,
+    /// generation is bound by memory bandwidth: one pass over the weights
+    /// serves every sequence); the default runs them one after another.
+    /// Together the prompts and `max_tokens` must fit the context window.
+    fn generate_batch(
+        &mut self,
+        requests: &[GenerateRequest],
+        cancel: &CancelToken,
+        on_piece: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Generation>> {
+        generate_each(self, requests, cancel, on_piece)
+    }
+}
+
+/// Runs requests one after another: the default
+/// [`Engine::generate_batch`].
+pub fn generate_each<E: Engine + ?Sized>(
+    engine: &mut E,
+    requests: &[GenerateRequest],
+    cancel: &CancelToken,
+    on_piece: &mut dyn FnMut(usize, &str),
+) -> Result<Vec<Generation>> {
+    requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| engine.generate(r, cancel, &mut |p| on_piece(i, p)))
+        .collect()
 }
 
 /// The format used for models without a chat template (base models): plain

@@ -9,6 +9,8 @@ pub mod check;
 pub mod chunk;
 pub mod clean;
 pub mod conversation;
+pub mod document;
+pub mod facts;
 pub mod rephrase;
 pub mod summarize;
 
@@ -33,32 +35,6 @@ pub fn validate_bytes(bytes: &[u8]) -> Result<String> {
         ))
     })?;
     validate_text(text)
-}
-
-/// Reads a document's bytes as text. Text and Markdown are supported here;
-/// other formats are recognised by their content and refused by name.
-pub fn document_text(bytes: &[u8]) -> Result<String> {
-    let kind = if bytes.starts_with(b"%PDF") {
-        Some("a PDF")
-    } else if bytes.starts_with(b"PK\x03\x04") {
-        Some("a ZIP archive (DOCX, ODT or similar)")
-    } else if bytes.starts_with(b"\x89PNG")
-        || bytes.starts_with(b"\xff\xd8\xff")
-        || bytes.starts_with(b"GIF8")
-    {
-        Some("an image")
-    } else {
-        None
-    };
-    if let Some(kind) = kind {
-        return Err(Error::UnsupportedDocument(format!(
-            "this file is {kind}; Pith summarizes plain text and Markdown files"
-        )));
-    }
-    validate_bytes(bytes).map_err(|e| match e {
-        Error::InvalidInput(why) => Error::UnsupportedDocument(why),
-        other => other,
-    })
 }
 
 /// Refuses empty and control-character-laden text; returns it trimmed.
@@ -123,24 +99,6 @@ mod tests {
             let err = validate_bytes(input).expect_err("refused");
             assert_eq!(err.code(), *code, "{input:?}");
         }
-    }
-
-    #[test]
-    fn documents_are_recognised_by_content_not_name() {
-        let cases: &[(&[u8], ErrorCode)] = &[
-            (b"%PDF-1.7 ...", ErrorCode::UnsupportedDocument),
-            (b"PK\x03\x04....", ErrorCode::UnsupportedDocument),
-            (b"\x89PNG\r\n\x1a\n", ErrorCode::UnsupportedDocument),
-            (b"\x00\x01garbage", ErrorCode::UnsupportedDocument),
-            (b"", ErrorCode::EmptyInput),
-        ];
-        for (bytes, code) in cases {
-            assert_eq!(document_text(bytes).expect_err("refused").code(), *code);
-        }
-        assert_eq!(
-            document_text(b"# Title\n\nBody").ok().as_deref(),
-            Some("# Title\n\nBody")
-        );
     }
 
     #[test]

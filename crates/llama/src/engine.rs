@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+mod parallel;
+pub use parallel::PARALLEL;
+
 /// Tokens evaluated per `decode` call while reading a prompt; cancellation
 /// is checked between chunks.
 pub const PROMPT_CHUNK: usize = 128;
@@ -146,6 +149,10 @@ impl LlamaEngine {
             .with_n_ctx(NonZeroU32::new(context))
             .with_n_batch(512)
             .with_n_ubatch(512)
+            // Parallel sequences for batched requests, sharing one KV cache
+            // so a single sequence can still fill the whole window.
+            .with_n_seq_max(PARALLEL as u32)
+            .with_kv_unified(true)
             .with_n_threads(threads_i32)
             .with_n_threads_batch(threads_i32);
 
@@ -491,6 +498,104 @@ impl LlamaEngine {
     }
 }
 
+/// What one generation has produced so far: the text after stop strings,
+/// the tokens, and when the first piece came.
+pub(crate) struct Output {
+    matcher: StopMatcher,
+    utf8: Utf8Assembler,
+    text: String,
+    generated: Vec<LlamaToken>,
+    ttft: Option<f64>,
+    max_tokens: usize,
+    started: Instant,
+}
+
+impl Output {
+    pub(crate) fn new(stops: &[String], max_tokens: usize, started: Instant) -> Self {
+        Self {
+            matcher: StopMatcher::new(stops),
+            utf8: Utf8Assembler::new(),
+            text: String::new(),
+            generated: Vec::new(),
+            ttft: None,
+            max_tokens,
+            started,
+        }
+    }
+
+    /// Takes one token the model chose; says why generation ends, if it does.
+    pub(crate) fn take(
+        &mut self,
+        token: LlamaToken,
+        eog: bool,
+        bytes: &[u8],
+        on_piece: &mut dyn FnMut(&str),
+    ) -> Option<StopReason> {
+        if eog {
+            return Some(StopReason::EndOfText);
+        }
+        self.generated.push(token);
+        let piece = self.utf8.push(bytes);
+        match self.matcher.push(&piece) {
+            StopScan::Continue(t) => {
+                if !t.is_empty() {
+                    let started = self.started;
+                    self.ttft
+                        .get_or_insert_with(|| started.elapsed().as_secs_f64());
+                    on_piece(&t);
+                    self.text.push_str(&t);
+                }
+            }
+            StopScan::Stopped(t) => {
+                if !t.is_empty() {
+                    on_piece(&t);
+                    self.text.push_str(&t);
+                }
+                return Some(StopReason::StopString);
+            }
+        }
+        if is_looping(&self.generated, 32, 48) {
+            return Some(StopReason::Repetition);
+        }
+        (self.generated.len() == self.max_tokens).then_some(StopReason::MaxTokens)
+    }
+
+    /// Emits what the stop matcher held back, unless a stop string ended it.
+    pub(crate) fn finish(&mut self, reason: StopReason, on_piece: &mut dyn FnMut(&str)) {
+        if reason == StopReason::StopString {
+            return;
+        }
+        let (StopScan::Continue(mut rest) | StopScan::Stopped(mut rest)) =
+            self.matcher.push(&self.utf8.finish());
+        rest.push_str(&self.matcher.finish());
+        if !rest.is_empty() {
+            on_piece(&rest);
+            self.text.push_str(&rest);
+        }
+    }
+
+    pub(crate) fn generated(&self) -> usize {
+        self.generated.len()
+    }
+
+    pub(crate) fn generation(self, stop_reason: StopReason, prompt_tokens: usize) -> Generation {
+        Generation {
+            text: self.text,
+            stop_reason,
+            prompt_tokens,
+            evaluated_prompt_tokens: prompt_tokens,
+            generated_tokens: self.generated.len(),
+            draft_tokens: 0,
+            draft_accepted: 0,
+            restored_prompt_tokens: 0,
+            ttft_s: self
+                .ttft
+                .unwrap_or_else(|| self.started.elapsed().as_secs_f64()),
+            total_s: self.started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
 impl Engine for LlamaEngine {
     fn info(&self) -> &ModelInfo {
         &self.info
@@ -507,6 +612,19 @@ impl Engine for LlamaEngine {
     fn prompt_tokens(&self, prompt: &Prompt) -> Result<usize> {
         let (text, _) = self.render(prompt)?;
         Ok(self.tokenize_prompt(&text).len())
+    }
+
+    fn parallel_sequences(&self) -> usize {
+        PARALLEL
+    }
+
+    fn generate_batch(
+        &mut self,
+        requests: &[GenerateRequest],
+        cancel: &CancelToken,
+        on_piece: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Generation>> {
+        self.generate_parallel(requests, cancel, on_piece)
     }
 
     fn generate(
@@ -566,42 +684,9 @@ impl Engine for LlamaEngine {
 
         let mut stops: Vec<String> = request.stop.clone();
         stops.extend(format_stops);
-        let mut matcher = StopMatcher::new(&stops);
-        let mut utf8 = Utf8Assembler::new();
+        let mut output = Output::new(&stops, request.max_tokens, started);
         let mut sampler = self.sampler(&request.sampling);
-        let mut out = String::new();
-        let mut generated: Vec<LlamaToken> = Vec::new();
-        let mut ttft = None;
         let max_tokens = request.max_tokens;
-
-        // Takes one token the model chose; says why generation ends, if it does.
-        let mut take = |token: LlamaToken, eog: bool, bytes: &[u8]| -> Option<StopReason> {
-            if eog {
-                return Some(StopReason::EndOfText);
-            }
-            generated.push(token);
-            let piece = utf8.push(bytes);
-            match matcher.push(&piece) {
-                StopScan::Continue(t) => {
-                    if !t.is_empty() {
-                        ttft.get_or_insert_with(|| started.elapsed().as_secs_f64());
-                        on_piece(&t);
-                        out.push_str(&t);
-                    }
-                }
-                StopScan::Stopped(t) => {
-                    if !t.is_empty() {
-                        on_piece(&t);
-                        out.push_str(&t);
-                    }
-                    return Some(StopReason::StopString);
-                }
-            }
-            if is_looping(&generated, 32, 48) {
-                return Some(StopReason::Repetition);
-            }
-            (generated.len() == max_tokens).then_some(StopReason::MaxTokens)
-        };
 
         // Prompt and generated ids, where prompt lookup looks for drafts.
         let mut history: Vec<i32> = tokens.iter().map(|t| t.0).collect();
@@ -622,7 +707,7 @@ impl Engine for LlamaEngine {
                     .with_dependent(|_, ctx| sampler.sample(ctx, logits_index)),
             };
             let (eog, bytes) = self.piece(token);
-            if let Some(reason) = take(token, eog, &bytes) {
+            if let Some(reason) = output.take(token, eog, &bytes, on_piece) {
                 stop_reason = reason;
                 break;
             }
@@ -675,7 +760,7 @@ impl Engine for LlamaEngine {
                 }
                 accepted += 1;
                 let (eog, bytes) = self.piece(d);
-                if let Some(reason) = take(d, eog, &bytes) {
+                if let Some(reason) = output.take(d, eog, &bytes, on_piece) {
                     self.truncate_cache(pos + 2 + j)?;
                     stop_reason = reason;
                     break 'generation;
@@ -688,30 +773,16 @@ impl Engine for LlamaEngine {
                 self.draft_policy.record_verify(draft.len(), draft.len());
             }
         }
-        if stop_reason != StopReason::StopString {
-            let (StopScan::Continue(mut rest) | StopScan::Stopped(mut rest)) =
-                matcher.push(&utf8.finish());
-            rest.push_str(&matcher.finish());
-            if !rest.is_empty() {
-                on_piece(&rest);
-                out.push_str(&rest);
-            }
-        }
+        output.finish(stop_reason, on_piece);
         if let Some((path, None)) = &saved {
             // A conversation: keep the prompt and the reply for its next turn.
             self.save_state(path);
         }
-        Ok(Generation {
-            text: out,
-            stop_reason,
-            prompt_tokens: tokens.len(),
-            evaluated_prompt_tokens: tokens.len() - reused,
-            generated_tokens: generated.len(),
-            draft_tokens: drafted,
-            draft_accepted: accepted,
-            restored_prompt_tokens: restored,
-            ttft_s: ttft.unwrap_or_else(|| started.elapsed().as_secs_f64()),
-            total_s: started.elapsed().as_secs_f64(),
-        })
+        let mut generation = output.generation(stop_reason, tokens.len());
+        generation.evaluated_prompt_tokens = tokens.len() - reused;
+        generation.draft_tokens = drafted;
+        generation.draft_accepted = accepted;
+        generation.restored_prompt_tokens = restored;
+        Ok(generation)
     }
 }

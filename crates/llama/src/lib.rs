@@ -25,5 +25,5 @@ mod engine;
 mod machine;
 
 pub use bench::{cpu_features, missing_cpu_features};
-pub use engine::{LlamaEngine, LoadOptions, PROMPT_CHUNK};
+pub use engine::{LlamaEngine, LoadOptions, PARALLEL, PROMPT_CHUNK};
 pub use machine::{gpu_devices, gpu_offload_supported, machine_profile, preferences};

@@ -908,3 +908,39 @@ mod latency {
         assert_eq!(std::fs::metadata(&state).expect("meta").len(), full);
     }
 }
+
+#[test]
+fn parallel_sequences_give_each_request_its_own_answer() {
+    let mut e = engine();
+    assert_eq!(e.parallel_sequences(), pith_llama::PARALLEL);
+    let questions = [
+        "What is the capital of France?",
+        "Name three colours of the rainbow.",
+        "Write one sentence about cats.",
+        "What is two plus two?",
+        "Say hello in Spanish.",
+    ];
+    let requests: Vec<GenerateRequest> = questions.iter().map(|q| ask(q, 24)).collect();
+    let mut streamed = vec![String::new(); requests.len()];
+    let batched = e
+        .generate_batch(&requests, &CancelToken::new(), &mut |i, p| {
+            streamed[i].push_str(p)
+        })
+        .expect("batch");
+    assert_eq!(batched.len(), 5);
+    for (i, request) in requests.iter().enumerate() {
+        let alone = generate(&mut e, request).expect("alone");
+        assert_eq!(batched[i].text, streamed[i], "streamed pieces add up");
+        assert_eq!(batched[i].prompt_tokens, alone.prompt_tokens);
+        eprintln!(
+            "{i}: batched {:?}\n   alone   {:?}",
+            batched[i].text, alone.text
+        );
+        assert_eq!(batched[i].text, alone.text, "request {i}");
+    }
+    // The cache is usable afterwards.
+    assert!(!generate(&mut e, &ask("Hi", 4))
+        .expect("after")
+        .text
+        .is_empty());
+}

@@ -12,6 +12,7 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
     let pages_id = doc.new_object_id();
     let font_id = doc.add_object(dictionary! {
         "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        "Encoding" => "WinAnsiEncoding",
     });
     let resources_id = doc.add_object(dictionary! {
         "Font" => dictionary! { "F1" => font_id },
@@ -25,9 +26,14 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
         ];
         for line in lines {
             ops.push(Operation::new("Td", vec![0.into(), (-14).into()]));
+            // The font's encoding is WinAnsi: its bytes, not UTF-8's.
+            let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(line);
             ops.push(Operation::new(
                 "Tj",
-                vec![Object::string_literal(line.as_str())],
+                vec![Object::String(
+                    bytes.into_owned(),
+                    lopdf::StringFormat::Literal,
+                )],
             ));
         }
         ops.push(Operation::new("ET", vec![]));

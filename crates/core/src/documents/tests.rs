@@ -30,7 +30,7 @@ fn pdf_text_comes_out_page_by_page_with_markers() {
             "The second page talks about pears".into(),
             "and continues on a second line.".into(),
         ],
-        vec!["Page three: plums, 42 of them.".into()],
+        vec!["Page three: plums, 42 of them, in the café.".into()],
     ]);
     let doc = extract(bytes, &limits()).expect("pdf");
     assert_eq!(doc.format, Format::Pdf);
@@ -44,7 +44,11 @@ fn pdf_text_comes_out_page_by_page_with_markers() {
         "{}",
         doc.text
     );
-    assert!(doc.text.contains("plums, 42 of them"));
+    assert!(
+        doc.text.contains("plums, 42 of them, in the café."),
+        "{}",
+        doc.text
+    );
     assert_eq!(doc.pages_in(0, doc.text.len()), Some((1, 3)));
 }
 

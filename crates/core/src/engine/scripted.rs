@@ -31,6 +31,9 @@ pub struct ScriptedEngine {
     scripts: VecDeque<Vec<ScriptStep>>,
     /// Every request received, in order.
     pub requests: Vec<GenerateRequest>,
+    /// The size of every `generate_batch` call, in order.
+    pub batches: Vec<usize>,
+    parallel: usize,
 }
 
 impl ScriptedEngine {
@@ -49,7 +52,15 @@ impl ScriptedEngine {
             },
             scripts: VecDeque::new(),
             requests: Vec::new(),
+            batches: Vec::new(),
+            parallel: 1,
         }
+    }
+
+    /// Reports `n` parallel sequences (batches still run one by one).
+    pub fn with_parallel(mut self, n: usize) -> Self {
+        self.parallel = n;
+        self
     }
 
     /// Queues the answer to the next request as one piece of text.
@@ -95,6 +106,20 @@ impl Engine for ScriptedEngine {
             Prompt::Raw(t) => words(t),
             Prompt::Chat(m) => words(&fallback_chat_format(m)),
         })
+    }
+
+    fn parallel_sequences(&self) -> usize {
+        self.parallel
+    }
+
+    fn generate_batch(
+        &mut self,
+        requests: &[GenerateRequest],
+        cancel: &CancelToken,
+        on_piece: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Generation>> {
+        self.batches.push(requests.len());
+        super::generate_each(self, requests, cancel, on_piece)
     }
 
     fn generate(

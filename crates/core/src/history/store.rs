@@ -117,6 +117,20 @@ pub struct SearchHit {
 }
 
 /// What happened while opening the store.
+/// A document summary to store as a conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedSummary {
+    pub title: String,
+    /// The user's turn: what was asked for.
+    pub request: String,
+    /// The assistant's turn: the summary and its coverage line.
+    pub reply: String,
+    pub model: Option<String>,
+    pub source_name: String,
+    pub source_bytes: u64,
+    pub coverage: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OpenReport {
     /// Where a damaged database was moved; a fresh one was started.
@@ -538,22 +552,37 @@ impl History {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Records that a document was summarized into `conversation`.
-    pub fn record_document_summary(
-        &mut self,
-        conversation: ConversationId,
-        source_name: &str,
-        source_bytes: u64,
-        coverage: &str,
-    ) -> Result<i64> {
-        self.conn
-            .execute(
-                "INSERT INTO document_summaries (conversation_id, source_name, source_bytes, coverage, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![conversation.0, source_name, source_bytes as i64, coverage, now_ms()],
+    /// Stores a document summary as a new conversation — the request, the
+    /// summary as the reply, and the source with its coverage — in one
+    /// transaction: all of it or nothing.
+    pub fn save_document_summary(&mut self, saved: &SavedSummary) -> Result<ConversationId> {
+        let now = now_ms();
+        let tx = self.conn.transaction().map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO conversations (title, model, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            params![saved.title, saved.model, now],
+        )
+        .map_err(db_err)?;
+        let conversation = tx.last_insert_rowid();
+        for (role, text) in [
+            (Role::User, &saved.request),
+            (Role::Assistant, &saved.reply),
+        ] {
+            tx.execute(
+                "INSERT INTO messages (conversation_id, role, text, model, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'complete', ?5, ?5)",
+                params![conversation, role.as_str(), text, saved.model, now],
             )
             .map_err(db_err)?;
-        Ok(self.conn.last_insert_rowid())
+        }
+        tx.execute(
+            "INSERT INTO document_summaries (conversation_id, source_name, source_bytes, coverage, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![conversation, saved.source_name, saved.source_bytes as i64, saved.coverage, now],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(ConversationId(conversation))
     }
 
     /// `PRAGMA integrity_check`: "ok" for a healthy store.
@@ -813,14 +842,54 @@ mod tests {
         );
         h.record_rewrite("teh cat", "the cat", "proofread", true, Some("SmolLM2"))
             .expect("rewrite");
-        h.record_document_summary(c, "notes.md", 1234, "covered all 2 sections")
-            .expect("doc");
         h.delete(c).expect("delete");
         assert!(matches!(h.messages(c), Err(Error::NotFound(_))));
         assert_eq!(h.integrity_check().expect("check"), "ok");
         drop(h);
         let (h, _) = History::open(&path).expect("reopens");
         assert_eq!(h.conversations().expect("list").len(), 1);
+    }
+
+    #[test]
+    fn a_document_summary_is_stored_as_a_conversation_with_its_source() {
+        let mut h = History::open_in_memory().expect("opens");
+        let c = h
+            .save_document_summary(&SavedSummary {
+                title: "Summary of report.pdf".into(),
+                request: "Summarize report.pdf".into(),
+                reply: "The library lent more books.\n\n_Covered all 2 pages in one part._".into(),
+                model: Some("SmolLM2".into()),
+                source_name: "report.pdf".into(),
+                source_bytes: 1234,
+                coverage: "Covered all 2 pages in one part.".into(),
+            })
+            .expect("saved");
+        let msgs = h.messages(c).expect("messages");
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0].role, Role::User);
+        assert_eq!(msgs[1].status, MessageStatus::Complete);
+        assert!(msgs[1].text.starts_with("The library lent more books."));
+        assert_eq!(
+            h.conversation(c).expect("get").title,
+            "Summary of report.pdf"
+        );
+        let (name, bytes, coverage): (String, i64, String) = h
+            .conn
+            .query_row(
+                "SELECT source_name, source_bytes, coverage FROM document_summaries WHERE conversation_id = ?1",
+                params![c.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("source row");
+        assert_eq!((name.as_str(), bytes), ("report.pdf", 1234));
+        assert_eq!(coverage, "Covered all 2 pages in one part.");
+        // Deleting the conversation deletes its source row.
+        h.delete(c).expect("delete");
+        let rows: i64 = h
+            .conn
+            .query_row("SELECT COUNT(*) FROM document_summaries", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 0);
     }
 
     #[test]

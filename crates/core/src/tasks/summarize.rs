@@ -5,6 +5,7 @@
 //! rather than cut.
 
 use super::clean::{clean_output, StreamCleaner};
+use super::facts;
 use super::{budget_for, validate_text};
 use crate::engine::{CancelToken, ChatMessage, Engine, GenerateRequest, Generation, Prompt};
 use crate::error::{Error, Result};
@@ -17,13 +18,16 @@ pub enum SummaryLength {
     Short,
     Medium,
     Bullets,
+    /// Key points, each with a short verbatim quote.
+    Quotes,
 }
 
 impl SummaryLength {
-    pub const ALL: [SummaryLength; 3] = [
+    pub const ALL: [SummaryLength; 4] = [
         SummaryLength::Short,
         SummaryLength::Medium,
         SummaryLength::Bullets,
+        SummaryLength::Quotes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -31,24 +35,33 @@ impl SummaryLength {
             SummaryLength::Short => "short",
             SummaryLength::Medium => "medium",
             SummaryLength::Bullets => "bullets",
+            SummaryLength::Quotes => "quotes",
         }
     }
 
-    fn ask(self) -> &'static str {
+    pub(crate) fn is_list(self) -> bool {
+        matches!(self, SummaryLength::Bullets | SummaryLength::Quotes)
+    }
+
+    pub(crate) fn ask(self) -> &'static str {
         match self {
             SummaryLength::Short => "Summarize the user's text in one or two sentences.",
             SummaryLength::Medium => "Summarize the user's text in one short paragraph.",
             SummaryLength::Bullets => {
                 "Summarize the user's text as three to five short bullet points, each starting with \"- \"."
             }
+            SummaryLength::Quotes => {
+                "List the key points of the user's text as three to five bullet points, each starting with \"- \" and ending with a short quote copied exactly from the text in double quotes."
+            }
         }
     }
 
-    fn max_tokens(self) -> usize {
+    pub(crate) fn max_tokens(self) -> usize {
         match self {
             SummaryLength::Short => 96,
             SummaryLength::Medium => 200,
             SummaryLength::Bullets => 200,
+            SummaryLength::Quotes => 240,
         }
     }
 }
@@ -62,7 +75,7 @@ impl FromStr for SummaryLength {
             .find(|l| l.name() == s)
             .ok_or_else(|| {
                 Error::InvalidInput(format!(
-                    "unknown summary length '{s}'; choose short, medium or bullets"
+                    "unknown summary length '{s}'; choose short, medium, bullets or quotes"
                 ))
             })
     }
@@ -102,7 +115,7 @@ pub fn build_request(text: &str, length: SummaryLength, strategy: Strategy) -> G
         }
         Strategy::Tldr => Prompt::Raw(format!(
             "{text}\n\nTL;DR{}:",
-            if length == SummaryLength::Bullets {
+            if length.is_list() {
                 " (bullet points)"
             } else {
                 ""
@@ -111,7 +124,7 @@ pub fn build_request(text: &str, length: SummaryLength, strategy: Strategy) -> G
     };
     let request = GenerateRequest::new(prompt, length.max_tokens());
     match (strategy, length) {
-        (Strategy::Tldr, SummaryLength::Bullets) => request.with_stop(["\n\n"]),
+        (Strategy::Tldr, l) if l.is_list() => request.with_stop(["\n\n"]),
         (Strategy::Tldr, _) => request.with_stop(["\n"]),
         _ => request,
     }
@@ -140,11 +153,12 @@ pub fn check_summary(
             "the model copied the text instead of summarizing it ({out} words for {src})"
         ));
     }
-    // Small models invent figures; every number must come from the text.
-    if let Some(n) = invented_number(source, summary) {
-        return Err(format!("the summary states {n}, which the text does not"));
+    // Small models invent figures and names; every detail must come from
+    // the text.
+    if let Some(why) = facts::unsupported_detail(&facts::Source::new(source), summary) {
+        return Err(why);
     }
-    if length == SummaryLength::Bullets {
+    if length.is_list() {
         let items = summary
             .lines()
             .filter(|l| l.trim_start().starts_with(['-', '*', '•']))
@@ -156,17 +170,6 @@ pub fn check_summary(
         }
     }
     Ok(())
-}
-
-/// The first number in `summary` (digits, with inner `.,:/-`) that does not
-/// occur in `source`.
-fn invented_number(source: &str, summary: &str) -> Option<String> {
-    summary
-        .split(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | ',' | ':' | '/' | '-')))
-        .map(|t| t.trim_matches(|c: char| !c.is_ascii_digit()))
-        .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
-        .find(|t| !source.contains(t))
-        .map(str::to_string)
 }
 
 /// Share of the summary's 6-word runs that appear word for word in the source.
