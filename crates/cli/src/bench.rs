@@ -1,6 +1,8 @@
 //! `pith bench`: one JSON object of speed and memory figures, measured
 //! through the real engine path.
 
+mod document;
+
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{CancelToken, Engine};
 use pith_core::models::plan::{self, Calibration, Preferences, Task};
@@ -238,6 +240,8 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     let proofread = proofread_speed(&mut engine).or_fail(true)?;
     eprintln!("pith bench: restoring a conversation from its saved state ...");
     let restore = restore_speed(&mut engine, &chat_prompt()).or_fail(true)?;
+    eprintln!("pith bench: document map step and a ~10,000-token summary ...");
+    let doc = document::figures(&mut engine, prompt_tps).or_fail(true)?;
 
     let info = engine.info().clone();
     let mut value = serde_json::json!({
@@ -258,7 +262,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
         "peak_rss_mb": peak_rss_mb(),
     });
     if let Some(all) = value.as_object_mut() {
-        for more in [&chat, &proofread, &restore] {
+        for more in [&chat, &proofread, &restore, &doc] {
             if let Some(more) = more.as_object() {
                 all.extend(more.clone());
             }

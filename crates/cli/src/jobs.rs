@@ -2,8 +2,11 @@
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{Priority, Worker};
+use pith_core::models::plan::Task;
+use pith_core::routing::Request;
+use pith_core::settings::UserSettings;
 use pith_core::tasks::{self, rephrase::RephraseMode};
-use pith_core::{Error, Result};
+use pith_core::{Error, ErrorCode, Result};
 use pith_llama::{LlamaEngine, LoadOptions};
 use std::io::{IsTerminal, Read};
 
@@ -48,15 +51,81 @@ pub fn cancel_on_ctrl_c(token: pith_core::engine::CancelToken) {
     let _ = ctrlc::set_handler(move || token.cancel());
 }
 
+/// Rewrites `text` with the model the router picks (the larger one with
+/// `--larger`). When the small model's rewrite fails the check, a larger
+/// installed model takes over if the settings allow it (`auto_escalate`),
+/// and is offered otherwise.
 pub fn rephrase(
     args: &ModelArgs,
     mode: RephraseMode,
     text: Option<String>,
     json: bool,
     verbose: bool,
+    larger: bool,
 ) -> Result<(), Failure> {
     let text = input_text(text).or_fail(json)?;
-    let (worker, _) = start(args).or_fail(json)?;
+    let settings = UserSettings::load_default().or_fail(json)?;
+    let mut request = Request::new(Task::Rephrase, &text);
+    request.larger = larger;
+    let (path, mut route) = crate::serve::choose(args, &request, &settings).or_fail(json)?;
+    let (mut result, mut model) = rephrase_with(args, &path, mode, &text, verbose).or_fail(json)?;
+    let failed_check = matches!(&result, Err(e) if e.code() == ErrorCode::ResultRejected);
+    if failed_check && args.model.is_none() && !larger {
+        request.small_failed_check = true;
+        if let Ok((bigger, escalation)) = crate::serve::choose(args, &request, &settings) {
+            if bigger != path {
+                eprintln!("pith: {}", escalation.reason);
+                (result, model) =
+                    rephrase_with(args, &bigger, mode, &text, verbose).or_fail(json)?;
+                route = escalation;
+            } else if let Some(offer) = &escalation.larger_available {
+                eprintln!(
+                    "pith: {}. Retry it with: pith rephrase --larger (answers with {})",
+                    escalation.reason,
+                    offer.label()
+                );
+            }
+        }
+    }
+    let r = result.or_fail(json)?;
+    if json {
+        let value = serde_json::json!({
+            "text": r.text,
+            "mode": r.mode,
+            "unchanged": r.unchanged,
+            "attempts": r.attempts,
+            "model": model,
+            "route": route.reason,
+            "prompt_tokens": r.generation.prompt_tokens,
+            "generated_tokens": r.generation.generated_tokens,
+            "ttft_s": r.generation.ttft_s,
+            "total_s": r.generation.total_s,
+        });
+        println!("{value}");
+    } else {
+        println!("{}", r.text);
+        if r.unchanged {
+            eprintln!("pith: no changes needed");
+        }
+    }
+    Ok(())
+}
+
+type Rephrased = (Result<tasks::rephrase::Rephrased>, String);
+
+fn rephrase_with(
+    args: &ModelArgs,
+    path: &std::path::Path,
+    mode: RephraseMode,
+    text: &str,
+    verbose: bool,
+) -> Result<Rephrased> {
+    let with_model = ModelArgs {
+        model: Some(path.to_path_buf()),
+        ..args.clone()
+    };
+    let (worker, _) = start(&with_model)?;
+    let text = text.to_string();
     let ticket = worker.submit(
         Priority::Interactive,
         move |engine: &mut LlamaEngine, cancel| {
@@ -78,26 +147,5 @@ pub fn rephrase(
         },
     );
     cancel_on_ctrl_c(ticket.cancel_token());
-    let (result, model) = ticket.wait().or_fail(json)?;
-    let r = result.or_fail(json)?;
-    if json {
-        let value = serde_json::json!({
-            "text": r.text,
-            "mode": r.mode,
-            "unchanged": r.unchanged,
-            "attempts": r.attempts,
-            "model": model,
-            "prompt_tokens": r.generation.prompt_tokens,
-            "generated_tokens": r.generation.generated_tokens,
-            "ttft_s": r.generation.ttft_s,
-            "total_s": r.generation.total_s,
-        });
-        println!("{value}");
-    } else {
-        println!("{}", r.text);
-        if r.unchanged {
-            eprintln!("pith: no changes needed");
-        }
-    }
-    Ok(())
+    ticket.wait()
 }

@@ -9,6 +9,7 @@ mod chat;
 mod history;
 mod jobs;
 mod models;
+mod serve;
 mod summarize;
 
 use clap::{Parser, Subcommand};
@@ -63,6 +64,9 @@ enum Command {
         /// Show each attempt's raw model output on standard error.
         #[arg(long, short)]
         verbose: bool,
+        /// Use the larger installed model that fits, not the fast small one.
+        #[arg(long)]
+        larger: bool,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -106,6 +110,37 @@ enum Command {
         #[command(subcommand)]
         command: models::ModelsCommand,
     },
+    /// Serve the installed models to other programs on this computer: an
+    /// OpenAI-compatible API (/v1/chat/completions, /v1/models) on 127.0.0.1,
+    /// behind a token. Prints the address and the token, then runs until
+    /// stopped (Ctrl-C).
+    Serve {
+        #[arg(long, default_value_t = 8383)]
+        port: u16,
+        /// The token clients must send (default: a new random one).
+        #[arg(long)]
+        token: Option<String>,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Which installed model would answer a request, and why.
+    Route {
+        /// The question or text.
+        text: String,
+        /// Print the reasoning (the default); kept for scripts that pass it.
+        #[arg(long)]
+        explain: bool,
+        /// chat | rephrase | summarize
+        #[arg(long, default_value = "chat")]
+        task: pith_core::models::plan::Task,
+        /// Ask for the larger model.
+        #[arg(long)]
+        larger: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
     /// Measure load time, prompt and generation speed, first-token latency and
     /// memory; prints one JSON object.
     Bench {
@@ -135,8 +170,9 @@ fn main() -> ExitCode {
             text,
             json,
             verbose,
+            larger,
             model,
-        } => jobs::rephrase(&model, mode, text, json, verbose),
+        } => jobs::rephrase(&model, mode, text, json, verbose, larger),
         Command::Summarize {
             file,
             length,
@@ -149,6 +185,15 @@ fn main() -> ExitCode {
             model,
         } => chat::run(&model, conversation),
         Command::History { command } => history::run(command),
+        Command::Serve { port, token, model } => serve::serve(&model, port, token),
+        Command::Route {
+            text,
+            explain: _,
+            task,
+            larger,
+            json,
+            model,
+        } => serve::route(&model, &text, task, larger, json),
         Command::Hardware { json } => models::hardware(json),
         Command::Models { command } => models::run(command),
         Command::Bench {

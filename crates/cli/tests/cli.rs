@@ -532,3 +532,396 @@ fn a_conversation_keeps_its_model_state_until_it_is_deleted() {
     );
     assert_eq!(saved("rephrase-proofread--"), 2);
 }
+
+#[test]
+fn summarize_a_pdf_reports_coverage_and_saves_a_conversation() {
+    use pith_core::documents::sample;
+    let data = tempfile::tempdir().expect("tmp");
+    let file = data.path().join("report.pdf");
+    let pages: Vec<Vec<String>> = sample::report(6, 200)
+        .iter()
+        .map(|p| sample::wrap(p, 95))
+        .collect();
+    std::fs::write(&file, sample::pdf(&pages)).expect("writes");
+    let o = pith_in(
+        data.path(),
+        &["summarize", "--json", file.to_str().expect("utf8")],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let parts = v["parts"].as_array().expect("parts").len();
+    assert!(parts >= 2, "{v}");
+    assert_eq!(v["format"], "pdf");
+    assert_eq!(v["pages"], 6);
+    assert!(
+        v["coverage"]
+            .as_str()
+            .expect("coverage")
+            .starts_with(&format!("Covered all 6 pages in {parts} parts.")),
+        "{v}"
+    );
+    assert!(!v["summary"].as_str().expect("summary").trim().is_empty());
+    // The result is a conversation the user can continue.
+    let id = v["conversation"].as_i64().expect("saved");
+    let shown = pith_in(
+        data.path(),
+        &["history", "show", &id.to_string(), "--json"],
+        b"",
+    );
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let conv = stdout(&shown);
+    assert!(conv.contains("Summary of report.pdf"), "{conv}");
+    assert!(conv.contains("Covered all 6 pages"), "{conv}");
+}
+
+#[test]
+fn summarize_refuses_unreadable_documents_with_the_reason() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("empty.txt", b"", "empty"),
+        ("photo.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "PNG image"),
+        ("broken.pdf", b"%PDF-1.7\n1 0 obj <<", "PDF is damaged"),
+        ("sheet.docx", b"PK\x03\x04garbage", "ZIP archive"),
+    ];
+    for (name, bytes, why) in cases {
+        let f = dir.path().join(name);
+        std::fs::write(&f, bytes).expect("writes");
+        let o = pith(&["summarize", "--json", f.to_str().expect("utf8")], b"");
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        assert_eq!(v["error"]["code"], "UNSUPPORTED_DOCUMENT", "{name}: {v}");
+        let message = v["error"]["message"].as_str().expect("message");
+        assert!(message.contains(why), "{name}: {message}");
+    }
+    let o = pith(&["summarize", "--length", "poem", "-"], b"text");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("quotes"), "{}", stderr(&o));
+}
+
+/// A running `pith serve` on a free port, stopped when dropped.
+struct Served {
+    child: std::process::Child,
+    base_url: String,
+    token: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `pith serve --port 0` and reads its address and token.
+fn serve(data: &std::path::Path) -> Served {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pith"))
+        .args(["serve", "--port", "0"])
+        .env("PITH_DATA_DIR", data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pith serve starts");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(out).lines();
+    let mut base_url = String::new();
+    let mut token = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(u) = line.strip_prefix("Pith API listening on ") {
+            base_url = u.to_string();
+        }
+        if let Some(t) = line.strip_prefix("token: ") {
+            token = t.to_string();
+        }
+        if line.starts_with("remote: ") {
+            break;
+        }
+    }
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+    assert_eq!(token.len(), 32, "a generated token");
+    Served {
+        child,
+        base_url,
+        token,
+    }
+}
+
+fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn complete(s: &Served, body: &str, token: Option<&str>) -> (u16, String) {
+    let mut req = http().post(format!("{}/chat/completions", s.base_url));
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = req.send(body.to_string()).expect("sent");
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_string().expect("body"))
+}
+
+#[test]
+fn serve_answers_openai_clients_streams_and_refuses_bad_requests() {
+    let data = tempfile::tempdir().expect("tmp");
+    let s = serve(data.path());
+    let ask = r#"{"max_tokens":24,"temperature":0,"messages":[{"role":"user","content":"What is the capital of France?"}]}"#;
+    let (status, body) = complete(&s, ask, Some(&s.token));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let answer = v["choices"][0]["message"]["content"]
+        .as_str()
+        .expect("content");
+    assert!(answer.contains("Paris"), "{answer}");
+    assert_eq!(v["pith"]["remote"], false);
+    assert_eq!(v["model"], "SmolLM2-135M-Instruct.Q4_1");
+
+    // Streamed: the same answer, piece by piece, as server-sent events.
+    let stream = ask.replacen('{', r#"{"stream":true,"#, 1);
+    let (status, body) = complete(&s, &stream, Some(&s.token));
+    assert_eq!(status, 200);
+    let mut text = String::new();
+    let mut pieces = 0;
+    for data in body.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        if data == "[DONE]" {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(data).expect("event");
+        if let Some(p) = v["choices"][0]["delta"]["content"].as_str() {
+            text.push_str(p);
+            pieces += 1;
+        }
+    }
+    assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
+    assert!(pieces > 3, "streamed in pieces");
+    assert_eq!(
+        text, answer,
+        "greedy: the streamed text equals the plain answer"
+    );
+
+    let (status, body) = complete(&s, ask, None);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = complete(&s, "{\"messages\": [oops", Some(&s.token));
+    assert_eq!(status, 400);
+    assert!(body.contains("not valid JSON"), "{body}");
+}
+
+#[test]
+fn serve_answers_ten_concurrent_requests_through_one_queue() {
+    let data = tempfile::tempdir().expect("tmp");
+    let s = serve(data.path());
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = (0..10)
+        .map(|i| {
+            let url = s.base_url.clone();
+            let token = s.token.clone();
+            std::thread::spawn(move || {
+                let t = std::time::Instant::now();
+                let body = format!(
+                    r#"{{"max_tokens":32,"messages":[{{"role":"user","content":"Name a colour, number {i}."}}]}}"#
+                );
+                let mut resp = http()
+                    .post(format!("{url}/chat/completions"))
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send(body)
+                    .expect("sent");
+                let status = resp.status().as_u16();
+                let text = resp.body_mut().read_to_string().expect("body");
+                (status, text, t.elapsed().as_secs_f64())
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut tokens = 0;
+    for h in handles {
+        let (status, body, secs) = h.join().expect("thread");
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert!(!v["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty());
+        tokens += v["usage"]["completion_tokens"].as_u64().unwrap_or(0);
+        latencies.push(secs);
+    }
+    latencies.sort_by(f64::total_cmp);
+    eprintln!(
+        "10 concurrent requests: all answered in {:.2} s; latency min {:.2} s, median {:.2} s, max {:.2} s; {tokens} tokens",
+        started.elapsed().as_secs_f64(),
+        latencies[0],
+        latencies[5],
+        latencies[9]
+    );
+}
+
+/// Runs `script` with bash in a new network namespace that has only a
+/// loopback interface (`unshare -rn`): any connection to another machine
+/// fails there, so a flow that works in it used no network.
+fn offline(data: &std::path::Path, script: &str) -> Output {
+    Command::new("unshare")
+        .args(["-rn", "bash", "-euo", "pipefail", "-c"])
+        .arg(format!("ip link set lo up\n{script}"))
+        .env("PITH", env!("CARGO_BIN_EXE_pith"))
+        .env("PITH_DATA_DIR", data)
+        .env("MODEL", default_model_path())
+        .output()
+        .expect("unshare runs (util-linux, iproute2)")
+}
+
+/// Starts `pith serve` in the background, waits for its banner, and asks
+/// `questions` through Python's own HTTP client; prints each answer as JSON.
+const SERVE_AND_ASK: &str = r#"
+"$PITH" serve --port 8391 --token offline-token $SERVE_ARGS > "$PITH_DATA_DIR/serve.out" 2>&1 &
+for _ in $(seq 300); do grep -q '^remote:' "$PITH_DATA_DIR/serve.out" && break; sleep 0.1; done
+python3 - "$@" <<'PY'
+import json, sys, urllib.request, urllib.error
+for q in sys.argv[1:]:
+    body = json.dumps({"max_tokens": 16, "messages": [{"role": "user", "content": q}]}).encode()
+    req = urllib.request.Request("http://127.0.0.1:8391/v1/chat/completions", body,
+                                 {"Authorization": "Bearer offline-token"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            print(json.dumps({"status": r.status, "body": json.load(r)}))
+    except urllib.error.HTTPError as e:
+        print(json.dumps({"status": e.code, "body": json.load(e)}))
+PY
+kill %1
+"#;
+
+#[test]
+fn with_remote_off_everything_works_with_no_network_but_loopback() {
+    let data = tempfile::tempdir().expect("tmp");
+    let doc = data.path().join("notes.md");
+    std::fs::write(&doc, "# Notes\n\nThe library opens at nine on weekdays.").expect("write");
+    let script = format!(
+        "SERVE_ARGS= ; set -- 'Hello!' 'What is 17 * 23? Explain step by step.'\n{SERVE_AND_ASK}\n\
+         \"$PITH\" rephrase --mode rewrite 'The meeting was moved to friday because the room was booked.'\n\
+         \"$PITH\" summarize {}\n\
+         \"$PITH\" history list --json\n",
+        doc.display()
+    );
+    let o = offline(data.path(), &script);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    let answers: Vec<serde_json::Value> = out
+        .lines()
+        .filter(|l| l.starts_with("{\"status\""))
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{out}");
+    for a in &answers {
+        assert_eq!(a["status"], 200, "{a}");
+        assert_eq!(a["body"]["pith"]["remote"], false, "{a}");
+    }
+    // The hard question went to the larger local model (loaded on demand).
+    assert_eq!(
+        answers[1]["body"]["model"], "gemma-3-270m-q4_k_m",
+        "{}",
+        answers[1]
+    );
+    assert!(out.contains("Covered the whole document"), "{out}");
+}
+
+#[test]
+fn the_namespace_blocks_what_leaves_the_machine_so_the_check_can_fail() {
+    // The control: with a remote endpoint switched on and one local model,
+    // the hard question goes remote, and in the namespace it cannot leave.
+    let data = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        data.path().join("settings.toml"),
+        "[remote]\nenabled = true\nbase_url = \"http://192.0.2.1:9/v1\"\nmodel = \"big\"\n",
+    )
+    .expect("settings");
+    let script =
+        format!("SERVE_ARGS=\"--model $MODEL\" ; set -- 'Prove that 2 + 2 = 4.'\n{SERVE_AND_ASK}");
+    let o = offline(data.path(), &script);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    let answer: serde_json::Value = out
+        .lines()
+        .find(|l| l.starts_with("{\"status\""))
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .expect("an answer");
+    assert_eq!(answer["status"], 502, "{answer}");
+    let message = answer["body"]["error"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.contains("192.0.2.1"), "{message}");
+}
+
+fn default_model_path() -> std::path::PathBuf {
+    pith_core::models::find_default_model(&pith_core::models::search_dirs())
+        .expect("the default model is installed")
+}
+
+#[test]
+fn route_explains_which_installed_model_answers() {
+    let cases = [
+        (
+            "Hi, how are you today?",
+            "chat",
+            "SmolLM2-135M-Instruct.Q4_1",
+            "simple message",
+        ),
+        (
+            "What is 17 * 23?",
+            "chat",
+            "gemma-3-270m-q4_k_m",
+            "asks for math",
+        ),
+        (
+            "Fix: teh cat sat on teh mat",
+            "rephrase",
+            "SmolLM2-135M-Instruct.Q4_1",
+            "quick",
+        ),
+    ];
+    for (text, task, model, why) in cases {
+        let o = pith(&["route", "--explain", "--json", "--task", task, text], b"");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        assert_eq!(v["target"]["id"], model, "{text}: {v}");
+        assert!(
+            v["reason"].as_str().expect("reason").contains(why),
+            "{text}: {v}"
+        );
+    }
+    let o = pith(&["route", "--larger", "Hello"], b"");
+    assert!(
+        stdout(&o).starts_with("gemma-3-270m-q4_k_m\n  why: you asked for the larger model"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_rewrite_that_fails_the_check_is_offered_to_the_larger_model_or_escalated() {
+    // SmolLM2-135M's proofread of this line fails Pith's check (greedy,
+    // so it fails the same way every time).
+    let data = tempfile::tempdir().expect("tmp");
+    let o = pith_in(data.path(), &["rephrase", "teh cat sat on teh mat"], b"");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("Retry it with: pith rephrase --larger (answers with gemma-3-270m-q4_k_m)"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(data.path().join("settings.toml"), "auto_escalate = true\n").expect("settings");
+    let o = pith_in(
+        data.path(),
+        &["rephrase", "--json", "teh cat sat on teh mat"],
+        b"",
+    );
+    assert!(
+        stderr(&o).contains("failed the result check; escalated to gemma-3-270m-q4_k_m"),
+        "{}",
+        stderr(&o)
+    );
+    // The larger model answered (its result, or its own refusal).
+    assert!(stdout(&o).contains("gemma-3-270m-q4_k_m"), "{}", stdout(&o));
+}

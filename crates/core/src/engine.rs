@@ -287,7 +287,9 @@ pub trait Engine {
     /// requests as parallel sequences of one context do so (on a CPU,
     /// generation is bound by memory bandwidth: one pass over the weights
     /// serves every sequence); the default runs them one after another.
-    /// Together the prompts and `max_tokens` must fit the context window.
+    /// Each request must fit the context window on its own; callers keep
+    /// the total within one window too, which bounds the memory a batch
+    /// takes.
     fn generate_batch(
         &mut self,
         requests: &[GenerateRequest],

@@ -9,6 +9,7 @@
 //! - [`hardware`]: what the machine offers;
 //! - [`error`]: one error type with codes the UI branches on.
 
+pub mod api;
 pub mod documents;
 pub mod engine;
 pub mod error;
@@ -16,6 +17,8 @@ pub mod hardware;
 pub mod history;
 pub mod models;
 pub mod paths;
+pub mod routing;
+pub mod settings;
 pub mod tasks;
 
 pub use error::{Error, ErrorCode, Result};

@@ -149,10 +149,6 @@ impl LlamaEngine {
             .with_n_ctx(NonZeroU32::new(context))
             .with_n_batch(512)
             .with_n_ubatch(512)
-            // Parallel sequences for batched requests, sharing one KV cache
-            // so a single sequence can still fill the whole window.
-            .with_n_seq_max(PARALLEL as u32)
-            .with_kv_unified(true)
             .with_n_threads(threads_i32)
             .with_n_threads_batch(threads_i32);
 

@@ -944,3 +944,60 @@ fn parallel_sequences_give_each_request_its_own_answer() {
         .text
         .is_empty());
 }
+
+mod pool {
+    use super::*;
+    use pith_core::api::Backend;
+    use pith_llama::ModelPool;
+
+    fn paths() -> Vec<(String, PathBuf)> {
+        vec![
+            ("small".to_string(), default_model()),
+            ("gemma".to_string(), gemma_model()),
+        ]
+    }
+
+    #[test]
+    fn two_models_stay_loaded_when_both_fit() {
+        let hw = pith_core::hardware::probe_memory();
+        let mut pool = ModelPool::new(&paths(), &hw, u64::MAX, LoadOptions::default());
+        let candidates = pool.candidates();
+        assert!(candidates.iter().all(|c| c.fits));
+        assert!(candidates[1].parameters > candidates[0].parameters);
+        let (_, note) = pool.engine("small").expect("small");
+        assert_eq!(note, None);
+        let (e, note) = pool.engine("gemma").expect("gemma");
+        assert_eq!(note, None);
+        let g = e
+            .generate(&ask("Hi", 4), &CancelToken::new(), &mut |_| {})
+            .expect("answers");
+        assert!(g.generated_tokens > 0);
+        assert_eq!(pool.loaded(), ["small", "gemma"]);
+        assert!(pool.swaps.is_empty());
+    }
+
+    #[test]
+    fn a_second_model_that_does_not_fit_beside_the_first_swaps_it_out() {
+        let hw = pith_core::hardware::probe_memory();
+        let probe = ModelPool::new(&paths(), &hw, u64::MAX, LoadOptions::default());
+        let largest = probe
+            .models()
+            .iter()
+            .map(|m| m.bytes)
+            .max()
+            .expect("models");
+        // Room for either model alone, not for both.
+        let mut pool = ModelPool::new(&paths(), &hw, largest + 1, LoadOptions::default());
+        pool.engine("small").expect("small");
+        let (e, note) = pool.engine("gemma").expect("gemma");
+        let g = e
+            .generate(&ask("Hi", 4), &CancelToken::new(), &mut |_| {})
+            .expect("answers after the swap");
+        assert!(g.generated_tokens > 0);
+        let note = note.expect("the swap is reported");
+        assert!(note.starts_with("unloaded small to load gemma ("), "{note}");
+        assert_eq!(pool.loaded(), ["gemma"]);
+        assert_eq!(pool.swaps.len(), 1);
+        assert!(pool.swaps[0].load_s > 0.0);
+    }
+}

@@ -34,8 +34,10 @@ const PROMPT_OVERHEAD: usize = 64;
 const MAX_PART_TOKENS: usize = 1024;
 const MIN_PART_TOKENS: usize = 128;
 /// The most a part's summary may take.
-const PART_SUMMARY_TOKENS: usize = 96;
+const PART_SUMMARY_TOKENS: usize = 80;
 const PART_QUOTES_TOKENS: usize = 160;
+/// Parts overlap by this fraction (1/n) of their tokens, in whole sentences.
+pub const OVERLAP_DIVISOR: usize = 16;
 
 const PART_ASK: &str = "Summarize the user's text in two or three sentences.";
 
@@ -166,7 +168,8 @@ pub fn batches(costs: &[usize], parallel: usize, context: usize) -> Vec<Range<us
     out
 }
 
-fn part_request(text: &str, length: SummaryLength) -> GenerateRequest {
+/// The map step's request for one part.
+pub fn part_request(text: &str, length: SummaryLength) -> GenerateRequest {
     let (ask, max_tokens) = if length == SummaryLength::Quotes {
         (length.ask(), PART_QUOTES_TOKENS)
     } else {
@@ -288,7 +291,7 @@ pub fn summarize_document(
         .part_tokens
         .unwrap_or_else(|| default_part_tokens(context, capable));
     let source_tokens = engine.count_tokens(text)?;
-    let chunks = chunk(text, part_tokens, part_tokens / 10, &mut |s| {
+    let chunks = chunk(text, part_tokens, part_tokens / OVERLAP_DIVISOR, &mut |s| {
         engine.count_tokens(s)
     })?;
     let total_parts = chunks.len();

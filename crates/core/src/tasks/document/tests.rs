@@ -74,7 +74,7 @@ fn batches_respect_the_parallel_count_and_the_window() {
 
 #[test]
 fn part_size_lets_the_parallel_sequences_share_the_window() {
-    assert_eq!(default_part_tokens(4096, 4), 4096 / 4 - 96 - 64);
+    assert_eq!(default_part_tokens(4096, 4), 4096 / 4 - 80 - 64);
     assert_eq!(
         default_part_tokens(8192, 1),
         1024,

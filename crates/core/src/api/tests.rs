@@ -1,0 +1,309 @@
+use super::*;
+use crate::engine::{ScriptStep, ScriptedEngine};
+use crate::routing::Remote;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+
+const TOKEN: &str = "test-token-123";
+
+fn candidates() -> Vec<Candidate> {
+    vec![Candidate {
+        id: "small".into(),
+        parameters: 135_000_000,
+        fits: true,
+    }]
+}
+
+fn serve(engine: ScriptedEngine, options: ServerOptions) -> Server {
+    let worker = Worker::spawn(move || {
+        Ok(SingleModel {
+            id: "small".into(),
+            engine,
+        })
+    })
+    .expect("worker");
+    Server::start(Arc::new(worker), options).expect("server")
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn post(server: &Server, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut req = agent()
+        .post(format!("{}/chat/completions", server.base_url()))
+        .header("Content-Type", "application/json");
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = req.send(body.to_string()).expect("sent");
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_string().expect("body"))
+}
+
+const HELLO: &str = r#"{"messages":[{"role":"user","content":"Say hello"}]}"#;
+
+#[test]
+fn a_completion_is_answered_with_the_model_and_the_route() {
+    let server = serve(
+        ScriptedEngine::new(4096).reply("Hello there."),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    let (status, body) = post(&server, Some(TOKEN), HELLO);
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["choices"][0]["message"]["content"], "Hello there.");
+    assert_eq!(v["model"], "small");
+    assert_eq!(v["pith"]["remote"], false);
+    assert!(v["pith"]["route"]
+        .as_str()
+        .expect("route")
+        .contains("simple message"));
+}
+
+#[test]
+fn a_streamed_completion_arrives_as_server_sent_events() {
+    let mut engine = ScriptedEngine::new(4096);
+    engine.push_script(vec![
+        ScriptStep::Piece("Hel".into()),
+        ScriptStep::Piece("lo, ".into()),
+        ScriptStep::Piece("world.".into()),
+    ]);
+    let server = serve(engine, ServerOptions::new(TOKEN.into(), candidates()));
+    let mut resp = agent()
+        .post(format!("{}/chat/completions", server.base_url()))
+        .header("Authorization", &format!("Bearer {TOKEN}"))
+        .send(r#"{"stream":true,"messages":[{"role":"user","content":"Hi"}]}"#)
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(content_type, "text/event-stream");
+    let reader = BufReader::new(resp.body_mut().as_reader());
+    let mut text = String::new();
+    let mut events = Vec::new();
+    for line in reader.lines() {
+        let line = line.expect("line");
+        if let Some(data) = line.strip_prefix("data: ") {
+            events.push(data.to_string());
+            if data != "[DONE]" {
+                let v: Value = serde_json::from_str(data).expect("event json");
+                text.push_str(v["choices"][0]["delta"]["content"].as_str().unwrap_or(""));
+            }
+        }
+    }
+    assert_eq!(text, "Hello, world.");
+    assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
+    // role chunk, three pieces, the finish chunk, [DONE]
+    assert_eq!(events.len(), 6, "{events:?}");
+    let first: Value = serde_json::from_str(&events[0]).expect("json");
+    assert_eq!(first["pith"]["model"], "small");
+    let finish: Value = serde_json::from_str(&events[4]).expect("json");
+    assert_eq!(finish["choices"][0]["finish_reason"], "stop");
+}
+
+#[test]
+fn requests_without_the_right_token_are_refused_with_401() {
+    let server = serve(
+        ScriptedEngine::new(4096),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    for token in [None, Some("wrong"), Some("test-token-12")] {
+        let (status, body) = post(&server, token, HELLO);
+        assert_eq!(status, 401, "{token:?}");
+        assert!(body.contains("authentication_error"), "{body}");
+    }
+    let resp = agent()
+        .get(format!("{}/models", server.base_url()))
+        .call()
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 401);
+}
+
+#[test]
+fn malformed_requests_are_refused_with_400_and_a_message() {
+    let server = serve(
+        ScriptedEngine::new(4096),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    for (body, why) in [
+        ("{\"messages\": [", "not valid JSON"),
+        ("{\"messages\": []}", "empty"),
+        (
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":99999}",
+            "max_tokens",
+        ),
+    ] {
+        let (status, text) = post(&server, Some(TOKEN), body);
+        assert_eq!(status, 400, "{body}: {text}");
+        let v: Value = serde_json::from_str(&text).expect("json error");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .expect("message")
+                .contains(why),
+            "{text}"
+        );
+    }
+    let mut small = ServerOptions::new(TOKEN.into(), candidates());
+    small.max_body_bytes = 100;
+    let server = serve(ScriptedEngine::new(4096), small);
+    let (status, _) = post(
+        &server,
+        Some(TOKEN),
+        &format!("{{\"x\":\"{}\"}}", "a".repeat(200)),
+    );
+    assert_eq!(status, 413);
+}
+
+#[test]
+fn unknown_paths_and_methods_are_named() {
+    let server = serve(
+        ScriptedEngine::new(4096),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    let auth = format!("Bearer {TOKEN}");
+    let resp = agent()
+        .get(format!("{}/completions", server.base_url()))
+        .header("Authorization", &auth)
+        .call()
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 404);
+    let resp = agent()
+        .get(format!("{}/chat/completions", server.base_url()))
+        .header("Authorization", &auth)
+        .call()
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 405);
+    let mut resp = agent()
+        .get(format!("{}/models", server.base_url()))
+        .header("Authorization", &auth)
+        .call()
+        .expect("sent");
+    let v: Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(v["data"][0]["id"], "small");
+}
+
+#[test]
+fn concurrent_requests_are_all_answered_through_the_one_worker() {
+    let mut engine = ScriptedEngine::new(4096);
+    for i in 0..10 {
+        engine.push_reply(&format!("Answer {i}."));
+    }
+    let server = serve(engine, ServerOptions::new(TOKEN.into(), candidates()));
+    let url = server.base_url();
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut resp = agent()
+                    .post(format!("{url}/chat/completions"))
+                    .header("Authorization", &format!("Bearer {TOKEN}"))
+                    .send(HELLO)
+                    .expect("sent");
+                let status = resp.status().as_u16();
+                let body = resp.body_mut().read_to_string().expect("body");
+                (status, body)
+            })
+        })
+        .collect();
+    let mut answers: Vec<String> = handles
+        .into_iter()
+        .map(|h| {
+            let (status, body) = h.join().expect("thread");
+            assert_eq!(status, 200, "{body}");
+            let v: Value = serde_json::from_str(&body).expect("json");
+            v["choices"][0]["message"]["content"]
+                .as_str()
+                .expect("content")
+                .to_string()
+        })
+        .collect();
+    answers.sort();
+    let mut expected: Vec<String> = (0..10).map(|i| format!("Answer {i}.")).collect();
+    expected.sort();
+    assert_eq!(answers, expected, "each request got its own answer");
+}
+
+/// A fake OpenAI-compatible endpoint on loopback: answers every chat
+/// completion with `answer`, and reports each request's Authorization
+/// header and body.
+fn fake_remote(answer: &'static str) -> (String, mpsc::Receiver<(String, Value)>) {
+    let http = tiny_http::Server::http("127.0.0.1:0").expect("fake server");
+    let addr = http.server_addr().to_ip().expect("ip");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for mut request in http.incoming_requests() {
+            let auth = request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("Authorization"))
+                .map(|h| h.value.to_string())
+                .unwrap_or_default();
+            let mut body = String::new();
+            let _ = request.as_reader().read_to_string(&mut body);
+            let _ = tx.send((auth, serde_json::from_str(&body).unwrap_or_default()));
+            let reply = json!({
+                "id": "x", "object": "chat.completion", "model": "big",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16},
+            });
+            let _ = request.respond(Response::from_string(reply.to_string()));
+        }
+    });
+    (format!("http://{addr}/v1"), rx)
+}
+
+#[test]
+fn a_hard_question_goes_to_the_remote_endpoint_only_when_it_is_on_and_is_marked() {
+    let (base_url, seen) = fake_remote("x = 5");
+    let hard = r#"{"messages":[{"role":"user","content":"Solve 3x + 7 = 22 for x."}]}"#;
+    // Off (the default): the local model answers; the endpoint hears nothing.
+    let server = serve(
+        ScriptedEngine::new(4096).reply("Local answer."),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    let (status, body) = post(&server, Some(TOKEN), hard);
+    assert_eq!(status, 200);
+    assert!(body.contains("Local answer."));
+    assert!(
+        seen.try_recv().is_err(),
+        "nothing was sent while remote is off"
+    );
+    // On: the hard question is answered remotely, marked, with the key.
+    let mut options = ServerOptions::new(TOKEN.into(), candidates());
+    options.settings.remote = Some(Remote {
+        base_url,
+        model: "big".into(),
+    });
+    options.remote_api_key = Some("sk-test".into());
+    let server = serve(ScriptedEngine::new(4096), options);
+    let (status, body) = post(&server, Some(TOKEN), hard);
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["choices"][0]["message"]["content"], "x = 5");
+    assert_eq!(v["pith"]["remote"], true);
+    assert_eq!(v["model"], "remote:big");
+    let (auth, sent) = seen
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("sent");
+    assert_eq!(auth, "Bearer sk-test");
+    assert_eq!(sent["model"], "big");
+    assert_eq!(sent["messages"][0]["content"], "Solve 3x + 7 = 22 for x.");
+}
+
+#[test]
+fn tokens_are_random_and_long() {
+    let a = generate_token().expect("token");
+    let b = generate_token().expect("token");
+    assert_eq!(a.len(), 32);
+    assert_ne!(a, b);
+}
