@@ -57,6 +57,10 @@ pub fn choose(
         return Ok((path.clone(), route));
     }
     let pool = pool(args);
+    if pool.models().is_empty() {
+        // Says where it looked and how to fetch the default model.
+        pith_core::models::resolve_model(None)?;
+    }
     let mut route = routing::route(request, &pool.candidates(), &settings.routing())?;
     let local = |id: &str| {
         pool.models()
@@ -87,6 +91,9 @@ pub fn choose(
 pub fn serve(args: &ModelArgs, port: u16, token: Option<String>) -> Result<(), Failure> {
     let settings = UserSettings::load_default().or_fail(false)?;
     let pool = pool(args);
+    if pool.models().is_empty() {
+        pith_core::models::resolve_model(None).or_fail(false)?;
+    }
     let candidates = pool.candidates();
     // The model a simple request goes to is loaded before the first request.
     let first = routing::route(

@@ -283,8 +283,9 @@ fn handle<B: Backend>(mut request: tiny_http::Request, shared: &Shared<B>) {
 
 /// What a completion job tells the request thread.
 enum Event {
-    /// The request is valid and generation starts (or why not).
-    Ready(std::result::Result<(), ApiError>),
+    /// The request is valid and generation starts (or why not); says
+    /// which model was unloaded to load this one, if one was.
+    Ready(std::result::Result<Option<String>, ApiError>),
     Piece(String),
 }
 
@@ -414,21 +415,21 @@ fn local_chat<B: Backend>(
             let prepared = backend
                 .engine(&job_model)
                 .map_err(|e| ApiError::from_core(&e))
-                .and_then(|(engine, _)| {
+                .and_then(|(engine, swap)| {
                     let tokens = engine
                         .prompt_tokens(&Prompt::Chat(messages))
                         .map_err(|e| ApiError::from_core(&e))?;
                     let g = req.to_generate(tokens, engine.info().context as usize)?;
-                    Ok((engine, g))
+                    Ok((engine, g, swap))
                 });
-            let (engine, g) = match prepared {
+            let (engine, g, swap) = match prepared {
                 Ok(p) => p,
                 Err(e) => {
                     let _ = tx.send(Event::Ready(Err(e.clone())));
                     return Err(e);
                 }
             };
-            let _ = tx.send(Event::Ready(Ok(())));
+            let _ = tx.send(Event::Ready(Ok(swap)));
             engine
                 .generate(&g, cancel, &mut |piece| {
                     if stream {
@@ -439,9 +440,13 @@ fn local_chat<B: Backend>(
         },
     );
     let cancel = ticket.cancel_token();
-    let note = openai::pith_note(&model_id, false, reason);
+    let mut note = openai::pith_note(&model_id, false, reason);
     match rx.recv() {
-        Ok(Event::Ready(Ok(()))) => {}
+        Ok(Event::Ready(Ok(swap))) => {
+            if let (Some(swap), Some(obj)) = (swap, note.as_object_mut()) {
+                obj.insert("swap".into(), swap.into());
+            }
+        }
         Ok(Event::Ready(Err(e))) => {
             let _ = request.respond(error_response(&e));
             return;

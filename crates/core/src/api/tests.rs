@@ -307,3 +307,63 @@ fn tokens_are_random_and_long() {
     assert_eq!(a.len(), 32);
     assert_ne!(a, b);
 }
+
+/// Two scripted models; loading one "unloads" the other, as a pool does
+/// when both do not fit.
+struct Swapping {
+    engines: Vec<(String, ScriptedEngine)>,
+    loaded: String,
+}
+
+impl Backend for Swapping {
+    fn engine(&mut self, id: &str) -> crate::Result<(&mut dyn Engine, Option<String>)> {
+        let note =
+            (self.loaded != id).then(|| format!("unloaded {} to load {id} (0.10 s)", self.loaded));
+        self.loaded = id.to_string();
+        let (_, e) = self
+            .engines
+            .iter_mut()
+            .find(|(name, _)| name == id)
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        Ok((e, note))
+    }
+}
+
+#[test]
+fn a_hard_question_goes_to_the_larger_model_and_a_swap_is_reported() {
+    let worker = Worker::spawn(|| {
+        Ok(Swapping {
+            engines: vec![
+                ("small".into(), ScriptedEngine::new(4096).reply("Hi!")),
+                ("large".into(), ScriptedEngine::new(4096).reply("391")),
+            ],
+            loaded: "small".into(),
+        })
+    })
+    .expect("worker");
+    let mut cands = candidates();
+    cands.push(Candidate {
+        id: "large".into(),
+        parameters: 1_500_000_000,
+        fits: true,
+    });
+    let server =
+        Server::start(Arc::new(worker), ServerOptions::new(TOKEN.into(), cands)).expect("server");
+    let (_, body) = post(&server, Some(TOKEN), HELLO);
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["model"], "small");
+    assert!(v["pith"].get("swap").is_none(), "{v}");
+    let (_, body) = post(
+        &server,
+        Some(TOKEN),
+        r#"{"messages":[{"role":"user","content":"What is 17 * 23?"}]}"#,
+    );
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["model"], "large");
+    assert_eq!(v["choices"][0]["message"]["content"], "391");
+    assert_eq!(v["pith"]["swap"], "unloaded small to load large (0.10 s)");
+    assert!(v["pith"]["route"]
+        .as_str()
+        .expect("route")
+        .contains("asks for math"));
+}
