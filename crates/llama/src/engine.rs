@@ -69,6 +69,9 @@ pub(crate) fn backend() -> Result<&'static LlamaBackend> {
 
 type Context<'model> = LlamaContext<'model>;
 
+/// A prompt as text, its tokens, and the stop strings its format needs.
+type Rendered = (String, Vec<LlamaToken>, Vec<String>);
+
 self_cell::self_cell!(
     /// The model and the one context that borrows it, kept together.
     struct Loaded {
@@ -484,6 +487,25 @@ impl LlamaEngine {
         Ok(self.restore_state(path, &tokens).unwrap_or(0))
     }
 
+    /// The request's prompt tokens and the stop strings its format needs;
+    /// refuses an empty prompt and one that leaves no room for the answer.
+    fn prompt_for(&self, request: &GenerateRequest) -> Result<Rendered> {
+        let (text, format_stops) = self.render(&request.prompt)?;
+        let tokens = self.tokenize_prompt(&text);
+        let context = self.info.context as usize;
+        if tokens.is_empty() {
+            return Err(Error::EmptyInput);
+        }
+        if tokens.len() + request.max_tokens > context {
+            return Err(Error::ContextTooLong {
+                prompt_tokens: tokens.len(),
+                reserved_tokens: request.max_tokens,
+                context_tokens: context,
+            });
+        }
+        Ok((text, tokens, format_stops))
+    }
+
     /// Evaluates a prompt into the cache without generating (benchmarks).
     pub fn prefill(&mut self, prompt: &Prompt) -> Result<usize> {
         let (text, _) = self.render(prompt)?;
@@ -633,19 +655,8 @@ impl Engine for LlamaEngine {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        let (text, format_stops) = self.render(&request.prompt)?;
-        let tokens = self.tokenize_prompt(&text);
+        let (text, tokens, format_stops) = self.prompt_for(request)?;
         let context = self.info.context as usize;
-        if tokens.is_empty() {
-            return Err(Error::EmptyInput);
-        }
-        if tokens.len() + request.max_tokens > context {
-            return Err(Error::ContextTooLong {
-                prompt_tokens: tokens.len(),
-                reserved_tokens: request.max_tokens,
-                context_tokens: context,
-            });
-        }
 
         let mut reused = self.reuse_prefix(&tokens)?;
         let mut restored = 0;

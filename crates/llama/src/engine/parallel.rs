@@ -73,23 +73,11 @@ impl LlamaEngine {
             return Ok(out);
         }
         let started = Instant::now();
-        let context = self.info.context as usize;
         let mut seqs = Vec::with_capacity(requests.len());
         let mut longest = 0;
         for request in requests {
-            let (text, format_stops) = self.render(&request.prompt)?;
-            let tokens = self.tokenize_prompt(&text);
-            if tokens.is_empty() {
-                return Err(Error::EmptyInput);
-            }
             // Each sequence gets what one request may have: the window.
-            if tokens.len() + request.max_tokens > context {
-                return Err(Error::ContextTooLong {
-                    prompt_tokens: tokens.len(),
-                    reserved_tokens: request.max_tokens,
-                    context_tokens: context,
-                });
-            }
+            let (_, tokens, format_stops) = self.prompt_for(request)?;
             longest = longest.max(tokens.len() + request.max_tokens);
             let mut stops = request.stop.clone();
             stops.extend(format_stops);
