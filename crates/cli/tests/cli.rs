@@ -776,6 +776,7 @@ fn offline(data: &std::path::Path, script: &str) -> Output {
 /// `questions` through Python's own HTTP client; prints each answer as JSON.
 const SERVE_AND_ASK: &str = r#"
 "$PITH" serve --port 8391 --token offline-token $SERVE_ARGS > "$PITH_DATA_DIR/serve.out" 2>&1 &
+trap 'kill %1 2>/dev/null || true' EXIT
 for _ in $(seq 300); do grep -q '^remote:' "$PITH_DATA_DIR/serve.out" && break; sleep 0.1; done
 python3 - "$@" <<'PY'
 import json, sys, urllib.request, urllib.error
