@@ -10,6 +10,9 @@ fn main() {
         "machine_fit",
         "search_conversations",
         "delete_conversation",
+        "export_conversation",
+        "open_file",
+        "summarize_file",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

@@ -8,14 +8,18 @@ use pith_core::engine::Priority;
 use pith_core::engine::Sampling;
 use pith_core::error::ErrorPayload;
 use pith_core::hardware::HardwareProfile;
-use pith_core::history::{Conversation, ConversationId, Message, MessageId, SearchHit};
+use pith_core::history::{
+    Conversation, ConversationId, ExportFormat, Message, MessageId, SearchHit,
+};
 use pith_core::models::catalog::Catalog;
 use pith_core::models::plan::{self, Plan, Task};
 use pith_core::models::store::{self, InstalledModel};
 use pith_core::tasks::conversation::{chat_turn, UNTITLED};
+use pith_core::Error;
 use serde::Serialize;
 use std::sync::PoisonError;
 use tauri::ipc::Channel;
+use tauri_plugin_dialog::DialogExt;
 
 type Reply<T> = Result<T, ErrorPayload>;
 
@@ -174,7 +178,84 @@ pub async fn machine_fit() -> Reply<MachineFit> {
         }
     })
     .await
-    .map_err(|e| {
-        pith_core::Error::Inference(format!("the hardware probe failed: {e}")).to_payload()
-    })
+    .map_err(|e| Error::Inference(format!("the hardware probe failed: {e}")).to_payload())
+}
+
+/// Saves a conversation as a Markdown file where the user chooses; returns
+/// the file's name, or `None` when the dialog is cancelled.
+#[tauri::command]
+pub async fn export_conversation(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    id: i64,
+) -> Reply<Option<String>> {
+    let store = state.history()?;
+    let (markdown, title) = {
+        let h = store.lock().unwrap_or_else(PoisonError::into_inner);
+        let title = h
+            .conversation(ConversationId(id))
+            .map_err(|e| e.to_payload())?
+            .title;
+        let text = h.export_to(ConversationId(id), ExportFormat::Markdown);
+        (text.map_err(|e| e.to_payload())?, title)
+    };
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title("Export conversation")
+        .set_file_name(export_file_name(&title))
+        .add_filter("Markdown", &["md"]);
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+        .await
+        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")).to_payload())?;
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let path = chosen
+        .into_path()
+        .map_err(|e| Error::InvalidInput(format!("cannot save there: {e}")).to_payload())?;
+    std::fs::write(&path, markdown)
+        .map_err(|e| Error::io(format!("could not write {}", path.display()), e).to_payload())?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// A file name from a conversation title: letters, digits, spaces and
+/// dashes kept, at most 60 characters.
+fn export_file_name(title: &str) -> String {
+    let kept: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' || c == '-' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words: Vec<&str> = kept.split_whitespace().collect();
+    let base: String = words.join(" ").chars().take(60).collect();
+    format!(
+        "{}.md",
+        if base.is_empty() {
+            "conversation"
+        } else {
+            base.trim_end()
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::export_file_name;
+
+    #[test]
+    fn export_names_are_plain_file_names() {
+        assert_eq!(
+            export_file_name("Summary of report.pdf"),
+            "Summary of report pdf.md"
+        );
+        assert_eq!(export_file_name("a/b\\c: d?"), "a b c d.md");
+        assert_eq!(export_file_name("…"), "conversation.md");
+        assert_eq!(export_file_name(&"x".repeat(100)).len(), 63);
+    }
 }

@@ -8,11 +8,20 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod documents;
 mod state;
+
+use tauri::Manager;
 
 fn main() {
     let app = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state::AppState::open())
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(drag) = event {
+                documents::on_drag_drop(window.app_handle(), drag);
+            }
+        })
         .setup(|app| {
             state::start_engine(app.handle().clone());
             Ok(())
@@ -26,6 +35,9 @@ fn main() {
             commands::machine_fit,
             commands::search_conversations,
             commands::delete_conversation,
+            commands::export_conversation,
+            documents::open_file,
+            documents::summarize_file,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

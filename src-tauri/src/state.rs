@@ -7,6 +7,7 @@ use pith_core::history::{self, History};
 use pith_core::{Error, Result};
 use pith_llama::{LlamaEngine, LoadOptions};
 use serde::Serialize;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -24,6 +25,9 @@ pub struct AppState {
     worker: Mutex<Option<Worker<LlamaEngine>>>,
     history: std::result::Result<Arc<Mutex<History>>, ErrorPayload>,
     current: Mutex<Option<CancelToken>>,
+    /// Files the user dropped or picked, by token: the window names a file
+    /// by its token and never by its path.
+    files: Mutex<Vec<PathBuf>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,6 +52,7 @@ impl AppState {
             worker: Mutex::new(None),
             history,
             current: Mutex::new(None),
+            files: Mutex::new(Vec::new()),
         }
     }
 
@@ -81,6 +86,18 @@ impl AppState {
         waited
             .map_err(|e| Error::Inference(e.to_string()).to_payload())?
             .map_err(|e| e.to_payload())
+    }
+
+    /// Keeps a file the user chose; returns its token.
+    pub fn keep_file(&self, path: PathBuf) -> u64 {
+        let mut files = lock(&self.files);
+        files.push(path);
+        files.len() as u64 - 1
+    }
+
+    pub fn file(&self, token: u64) -> Option<PathBuf> {
+        let index = usize::try_from(token).ok()?;
+        lock(&self.files).get(index).cloned()
     }
 
     pub fn stop(&self) {

@@ -76,6 +76,9 @@ fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
             "allow-machine-fit",
             "allow-search-conversations",
             "allow-delete-conversation",
+            "allow-export-conversation",
+            "allow-open-file",
+            "allow-summarize-file",
         ]
     );
 }
@@ -96,26 +99,37 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
         "machine_fit",
         "search_conversations",
         "delete_conversation",
+        "export_conversation",
+        "open_file",
+        "summarize_file",
     ];
     // Every #[tauri::command] in the shell is one of these: a new command
     // cannot slip in without the manifest and capability entries below.
-    let source = std::fs::read_to_string(format!("{}/src/commands.rs", env!("CARGO_MANIFEST_DIR")))
-        .expect("commands.rs");
-    let mut defined: Vec<&str> = source
-        .split("#[tauri::command]")
-        .skip(1)
-        .filter_map(|rest| {
-            let after = rest.split_once("fn ")?.1;
-            after
+    let src = format!("{}/src", env!("CARGO_MANIFEST_DIR"));
+    let mut defined: Vec<(String, String)> = Vec::new();
+    for entry in std::fs::read_dir(&src).expect("src folder") {
+        let path = entry.expect("entry").path();
+        let module = path
+            .file_stem()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let source = std::fs::read_to_string(&path).expect("source");
+        for rest in source.split("#[tauri::command]").skip(1) {
+            let after = rest.split_once("fn ").expect("a fn after the attribute").1;
+            let name = after
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .next()
-        })
-        .collect();
-    defined.sort_unstable();
+                .expect("a name");
+            defined.push((name.to_string(), module.clone()));
+        }
+    }
+    let mut names: Vec<&str> = defined.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
     let mut expected = listed.to_vec();
     expected.sort_unstable();
-    assert_eq!(defined, expected, "the commands defined in src/commands.rs");
-    for command in listed {
+    assert_eq!(names, expected, "the commands defined in src/");
+    for (command, module) in &defined {
         assert!(
             build.contains(&format!("\"{command}\"")),
             "{command} in the app manifest"
@@ -125,7 +139,7 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
             "{command} allowed"
         );
         assert!(
-            main.contains(&format!("commands::{command}")),
+            main.contains(&format!("{module}::{command}")),
             "{command} registered"
         );
     }

@@ -89,12 +89,13 @@ class Screen:
         out = subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True, check=True)
         return int(out.stdout.strip())
 
-    def windows(self, name):
-        r = subprocess.run(["xdotool", "search", "--name", name], env=self.env, capture_output=True, text=True)
+    def windows(self, name, visible=False):
+        only = ["--onlyvisible"] if visible else []
+        r = subprocess.run(["xdotool", "search", *only, "--name", name], env=self.env, capture_output=True, text=True)
         return r.stdout.split()
 
-    def find_window(self, name, timeout=60):
-        return wait_for(lambda: self.windows(name), timeout, f"a window named {name!r}")
+    def find_window(self, name, timeout=60, visible=False):
+        return wait_for(lambda: self.windows(name, visible), timeout, f"a window named {name!r}")
 
     def close(self):
         self.proc.terminate()
@@ -243,3 +244,81 @@ class Driver:
         # Wait until the app's window is gone before anything else starts.
         wait_for(lambda: not self.screen.windows("^Pith$"), 15, "the app to close")
         self.log.close()
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def drag_file(screen, path, to=(500, 400), source_at=(1080, 20), while_over=None):
+    """Drags `path` onto the point `to` with a real XDND drag: a GTK window
+    offers the file, xdotool presses, moves in small steps, and releases.
+    `while_over` runs with the pointer held over the target, before the drop."""
+    source = subprocess.Popen(
+        [SYSTEM_PYTHON, str(pathlib.Path(__file__).with_name("drag_source.py")), str(path), *map(str, source_at)],
+        env=screen.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        def shown():
+            if source.poll() is not None:
+                raise AssertionError(f"the drag source failed: {source.stderr.read().decode(errors='replace')}")
+            return screen.windows("^pith-drag-source$")
+
+        wait_for(shown, 20, "the drag source window")
+        time.sleep(0.5)
+        x0, y0 = source_at[0] + 70, source_at[1] + 55
+
+        def xdo(*args):
+            subprocess.run(["xdotool", *map(str, args)], env=screen.env, check=True)
+
+        xdo("mousemove", x0, y0)
+        xdo("mousedown", 1)
+        steps = 40
+        for i in range(1, steps + 1):
+            xdo("mousemove", x0 + (to[0] - x0) * i // steps, y0 + (to[1] - y0) * i // steps)
+            time.sleep(0.03)
+        for _ in range(5):  # a few moves over the target, as a hand would
+            xdo("mousemove_relative", "--", 2, 1)
+            time.sleep(0.05)
+        if while_over:
+            while_over()
+        xdo("mouseup", 1)
+    finally:
+        time.sleep(0.5)
+        source.terminate()
+        source.wait(timeout=10)
+        source.stderr.close()
+
+
+def write_pdf(path, pages):
+    """A small, valid PDF: one text page per item of `pages` (each a list of lines)."""
+    objects = []
+    kids = []
+    font = 3
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    objects.append(None)  # the page tree, filled in below
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    for lines in pages:
+        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
+        for line in lines:
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            ops.append(f"({escaped}) Tj T*")
+        ops.append("ET")
+        stream = "\n".join(ops).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        content = len(objects)
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                       b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (font, content))
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    pathlib.Path(path).write_bytes(bytes(out))

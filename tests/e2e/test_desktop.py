@@ -6,7 +6,32 @@ import tempfile
 import time
 import unittest
 
-from tests.e2e.desktop import Driver, Screen, app_binary, retry_if_driver_crashed, wait_for
+import pathlib
+
+from tests.e2e.desktop import Driver, Screen, app_binary, drag_file, retry_if_driver_crashed, wait_for, write_pdf
+
+TOPICS = [
+    ("The harbour of Velmar", "The harbour of Velmar handled 4,200 ships last year, most of them small fishing boats."),
+    ("The new quay", "A new quay opened in March and gave the harbour room for two more cargo ships at once."),
+    ("Storms", "Three winter storms closed the harbour for nine days, and the sea wall needed repairs."),
+    ("Fishing", "Fishing crews landed more cod than the year before, while herring catches fell sharply."),
+    ("Jobs", "The harbour employs 310 people, and the town plans to train twenty new crane drivers."),
+    ("Next year", "Next year the council wants to dredge the channel so that larger ships can enter."),
+]
+
+
+def harbour_report(path, pages=6):
+    """A PDF of `pages` pages about a made-up harbour, long enough to be read in several parts."""
+    content = []
+    for title, fact in TOPICS[:pages]:
+        lines = [title, ""]
+        for i in range(14):
+            lines.append(fact if i % 3 == 0 else
+                         f"Section {len(content) + 1}, note {i + 1}: the harbour office recorded this in its yearly report.")
+        content.append(lines)
+    write_pdf(path, content)
+    return path
+
 
 
 class WindowTest(unittest.TestCase):
@@ -187,6 +212,92 @@ class WindowTest(unittest.TestCase):
             self.screen.screenshot_drawn("first-run.png")
         finally:
             driver.close()
+
+    @retry_if_driver_crashed
+    def test_a_dropped_document_is_summarized_into_a_conversation_and_a_summary_can_be_cancelled(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-drop-")
+        report = harbour_report(pathlib.Path(data) / "harbour-report.pdf")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+
+            def overlay_shows():
+                wait_for(lambda: driver.find(".drop-overlay:not([hidden])"), 10, "the drop overlay")
+                time.sleep(0.5)
+                self.screen.screenshot_drawn("drop-overlay.png")
+
+            drag_file(self.screen, report, while_over=overlay_shows)
+            self.assertEqual(wait_for(lambda: driver.text(".summary-card h2"), 20, "the progress card"),
+                             "Summarizing harbour-report.pdf")
+            wait_for(lambda: "part" in (driver.text(".summary-line") or ""), 60, "progress by parts")
+            self.screen.screenshot_drawn("summarizing.png")
+            self.assertFalse(driver.find(".drop-overlay:not([hidden])"), "the overlay went away on the drop")
+
+            # The summary opens as a conversation that can be continued.
+            title = wait_for(lambda: driver.text(".conv-title"), 300, "the summary's conversation")
+            self.assertEqual(title, "Summary of harbour-report.pdf")
+            self.assertEqual(driver.texts(".msg-user .msg-text"),
+                             ["Summarize \u201charbour-report.pdf\u201d (PDF, 6 pages; short)."])
+            summary = driver.text(".msg-assistant .msg-text")
+            self.assertIn("Covered all 6 pages in", summary)
+            self.assertGreater(len(summary.split("Covered all")[0].split()), 8, summary)
+            self.assertEqual(driver.texts(".conv"), ["Summary of harbour-report.pdf"])
+            time.sleep(1)
+            self.screen.screenshot_drawn("document-summary.png")
+            driver.type("textarea", "Which town is this about?\ue007")
+            wait_for(lambda: len(driver.texts('.msg-assistant[data-status="complete"]')) == 2, 120, "a follow-up reply")
+
+            # Dropped again and cancelled: nothing is saved and the app says so.
+            drag_file(self.screen, report)
+            wait_for(lambda: driver.find(".cancel-summary"), 20, "the progress card")
+            driver.click(".cancel-summary")
+            notice = wait_for(lambda: driver.text(".notice"), 60, "the cancel notice")
+            self.assertEqual(notice, "Stopped summarizing harbour-report.pdf; nothing was saved.")
+            self.assertEqual(driver.texts(".conv"), ["Summary of harbour-report.pdf"])
+            self.assertFalse(driver.find("form.composer[hidden]"), "the message box is back")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
+    def test_open_file_summarizes_a_chosen_document_and_explains_an_unreadable_one(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-open-")
+        notes = pathlib.Path(data) / "meeting notes.md"
+        notes.write_text("# Garden club meeting\n\nThe garden club met on Tuesday. Members agreed to plant "
+                         "tomatoes and beans in the shared plot. Anna will buy seeds, and the next meeting "
+                         "is in two weeks.\n", encoding="utf-8")
+        picture = pathlib.Path(data) / "scan.pdf"
+        picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            self.choose_in_dialog(driver, notes)
+            title = wait_for(lambda: driver.text(".conv-title"), 180, "the summary's conversation")
+            self.assertEqual(title, "Summary of meeting notes.md")
+            self.assertIn("Covered", driver.text(".msg-assistant .msg-text"))
+
+            self.choose_in_dialog(driver, picture)
+            error = wait_for(lambda: driver.text(".error"), 30, "the error")
+            self.assertIn("image", error.lower())
+            self.assertEqual(driver.texts(".conv"), ["Summary of meeting notes.md"])
+        finally:
+            driver.close()
+
+    def choose_in_dialog(self, driver, path):
+        """Clicks "Open file…", types the path into the system's file dialog
+        (Ctrl+L opens its location field), and presses Enter."""
+        driver.click(".open-file")
+        dialog = self.screen.find_window("^Summarize a document$", timeout=20, visible=True)[0]
+        env = self.screen.env
+        subprocess.run(["xdotool", "windowfocus", "--sync", dialog], env=env, check=True)
+        time.sleep(0.5)
+        subprocess.run(["xdotool", "key", "ctrl+l"], env=env, check=True)
+        time.sleep(0.3)
+        subprocess.run(["xdotool", "type", "--delay", "20", str(path)], env=env, check=True)
+        time.sleep(0.5)
+        self.screen.screenshot_drawn("open-file-dialog.png")
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+        # GTK hides the dialog's window rather than destroying it at once.
+        wait_for(lambda: not self.screen.windows("^Summarize a document$", visible=True), 20, "the dialog to close")
 
     def test_the_app_starts_without_webdriver_and_quits_cleanly(self):
         proc = subprocess.Popen([app_binary()], env=dict(self.screen.env, PITH_DATA_DIR=tempfile.mkdtemp()),

@@ -26,7 +26,7 @@ describe("chat view", () => {
   });
 
   it("shows the running summary of a long conversation", () => {
-    const c = { id: 1, title: "t", model: null, created_at: 0, updated_at: 0, pinned: false, summary_through: 4, summary: "They chose Porto." };
+    const c = { id: 1, title: "t", model: null, created_at: 0, updated_at: 0, pinned: false, summary_through: 4, summary: "They chose Porto.", source: null };
     expect(summaryNote(c)?.textContent).toContain("They chose Porto.");
     expect(summaryNote({ ...c, summary: null })).toBeNull();
     expect(conversationItem(c, true).querySelector("button")?.getAttribute("aria-current")).toBe("true");
@@ -34,7 +34,7 @@ describe("chat view", () => {
 });
 
 describe("search and delete", () => {
-  const c = { id: 7, title: "Trip <b>plans</b>", model: null, created_at: 0, updated_at: 0, pinned: false, summary_through: null, summary: null };
+  const c = { id: 7, title: "Trip <b>plans</b>", model: null, created_at: 0, updated_at: 0, pinned: false, summary_through: null, summary: null, source: null };
 
   it("marks the matched words of a search hit, as text", async () => {
     const { searchHitView } = await import("./chat");
@@ -102,6 +102,12 @@ describe("edit and regenerate", () => {
     const views = messagesView([{ ...msgs[0], text: "**raw** <b>text</b>" }]);
     expect(views[0].querySelector<HTMLElement>(".msg-text")?.dataset.raw).toBe("**raw** <b>text</b>");
     expect(views[0].querySelector("[data-action]")?.getAttribute("data-action")).toBe("edit");
+  });
+
+  it("never offers to ask a document's summary again, only the questions after it", () => {
+    const actions = (views: HTMLElement[]) => views.map((v) => v.querySelector("[data-action]")?.getAttribute("data-action") ?? null);
+    expect(actions(messagesView(msgs.slice(0, 2), true))).toEqual([null, null]);
+    expect(actions(messagesView(msgs, true))).toEqual([null, null, "edit", "regenerate"]);
   });
 
   it("offers nothing to regenerate without a question", () => {

@@ -33,11 +33,16 @@ export function messageView(role: Role, text: string, status: MessageStatus): HT
 
 /**
  * A stored transcript. The last question can be edited and sent again, and
- * the last reply regenerated; both replace what follows them.
+ * the last reply regenerated; both replace what follows them. In a
+ * document's conversation the summary itself is neither.
  */
-export function messagesView(messages: Message[]): HTMLElement[] {
+export function messagesView(messages: Message[], fromDocument = false): HTMLElement[] {
   const shown = messages.filter((m) => m.role !== "system");
-  const lastUser = shown.map((m) => m.role).lastIndexOf("user");
+  // A document summary's first turn stands for the document, which is not
+  // in the conversation: asking it again would summarize nothing.
+  const locked = fromDocument ? shown.findIndex((m) => m.role === "user") : -1;
+  const found = shown.map((m) => m.role).lastIndexOf("user");
+  const lastUser = found === locked ? -1 : found;
   return shown.map((m, i) => {
     const view = messageView(m.role, m.text, m.status);
     view.dataset.messageId = String(m.id);

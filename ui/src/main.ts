@@ -6,9 +6,14 @@ import {
   conversationMessages,
   conversations,
   deleteConversation,
+  exportConversation,
+  onFileDrop,
+  openFile,
+  summarizeFile,
   machineFit,
   searchConversations,
   onEngineStatus,
+  type ChosenFile,
   type Conversation,
   type EngineStatus,
   type ErrorPayload,
@@ -24,6 +29,7 @@ import {
   summaryNote,
 } from "./chat";
 import { el } from "./dom";
+import { dropOverlay, summaryCard } from "./documents";
 import { modelPanel } from "./models";
 import { modelSummary, statusCard, statusPill } from "./view";
 
@@ -59,6 +65,9 @@ class App {
   private readonly stopButton = el("button", { class: "stop", type: "button" }, "Stop");
   private readonly composer = el("form", { class: "composer" });
   private readonly editNote = el("p", { class: "edit-note" }, "Editing your last message: it and the reply after it are replaced. Esc cancels.");
+  private readonly overlay = dropOverlay();
+  private readonly toolbar = el("div", { class: "conv-tools" });
+  private readonly notice = el("p", { class: "notice", role: "status" });
   /** The stored question being edited, replaced when the edit is sent. */
   private editing: number | null = null;
 
@@ -67,9 +76,11 @@ class App {
     const header = el("header", { class: "topbar" }, el("div", { class: "brand" }, logo, el("h1", {}, "Pith")), this.pill);
     const newChat = el("button", { class: "new-chat", type: "button" }, "New chat");
     newChat.addEventListener("click", () => this.openConversation(null));
+    const open = el("button", { class: "open-file", type: "button", title: "Summarize a PDF, Word, HTML, Markdown or text file" }, "Open file…");
+    open.addEventListener("click", () => void this.pickAndSummarize());
     const models = el("button", { class: "models-button", type: "button" }, "Model & hardware");
     models.addEventListener("click", () => void this.showModels());
-    const sidebar = el("aside", { class: "sidebar" }, newChat, this.search, this.convList, models, this.modelLine);
+    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, this.modelLine);
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => void this.refreshList(), 200);
@@ -103,8 +114,18 @@ class App {
       else if (action === "regenerate") void this.regenerate();
     });
     this.editNote.hidden = true;
-    const main = el("main", { class: "pane" }, this.statusSlot, this.messages, this.error, this.editNote, form);
-    root.replaceChildren(header, el("div", { class: "layout" }, sidebar, main));
+    this.toolbar.hidden = true;
+    this.notice.hidden = true;
+    const main = el("main", { class: "pane" }, this.statusSlot, this.toolbar, this.messages, this.notice, this.error, this.editNote, form);
+    root.replaceChildren(header, el("div", { class: "layout" }, sidebar, main), this.overlay);
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.sending && e.target !== this.input) void chatStop();
+    });
+    void onFileDrop((e) => {
+      this.overlay.hidden = e.event !== "hover";
+      if (e.event === "dropped") void this.summarize(e.file);
+      else if (e.event === "refused") this.showError({ code: "INVALID_INPUT", message: e.message });
+    });
     this.error.hidden = true;
     this.setEngine({ state: "loading" });
     this.showWelcome();
@@ -170,10 +191,89 @@ class App {
     }
   }
 
+  async pickAndSummarize(): Promise<void> {
+    if (this.busy()) return;
+    try {
+      const file = await openFile();
+      if (file) await this.summarize(file);
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  /** True, with a message, while a reply or a summary is being written. */
+  private busy(): boolean {
+    if (this.sending) this.showError({ code: "INVALID_INPUT", message: "Wait for the current reply or summary to finish, or press Esc to stop it." });
+    return this.sending;
+  }
+
+  /** Summarizes a dropped or picked file; the result opens as a conversation. */
+  async summarize(file: ChosenFile): Promise<void> {
+    if (this.busy()) return;
+    if (this.engine.state !== "ready") {
+      this.showError({ code: "INVALID_INPUT", message: this.engine.state === "loading" ? "The model is still loading; drop the file again in a moment." : "There is no model to summarize with yet." });
+      return;
+    }
+    this.sending = true;
+    this.updateButtons();
+    this.active = null;
+    this.error.hidden = true;
+    this.notice.hidden = true;
+    this.toolbar.hidden = true;
+    this.composer.hidden = true;
+    const card = summaryCard(file.name, () => void chatStop());
+    this.messages.replaceChildren(card.node);
+    card.node.querySelector<HTMLElement>(".cancel-summary")?.focus();
+    let opened: number | null = null;
+    try {
+      opened = (await summarizeFile(file, (e) => card.update(e))).conversation_id;
+    } catch (e) {
+      if (isErrorPayload(e) && e.code === "CANCELLED") this.showNotice(`Stopped summarizing ${file.name}; nothing was saved.`);
+      else this.showError(e);
+    } finally {
+      this.sending = false;
+      this.updateButtons();
+    }
+    if (opened !== null) {
+      await this.openConversation(opened);
+    } else {
+      this.composer.hidden = false;
+      this.showWelcome();
+      await this.refreshList();
+    }
+  }
+
+  private showNotice(text: string): void {
+    this.notice.textContent = text;
+    this.notice.hidden = false;
+  }
+
+  private async exportActive(): Promise<void> {
+    if (this.active === null) return;
+    try {
+      const path = await exportConversation(this.active);
+      if (path) this.showNotice(`Saved to ${path}`);
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  /** The open conversation's title and its Export button. */
+  private showToolbar(id: number | null): void {
+    const c = this.list.find((x) => x.id === id);
+    this.toolbar.hidden = !c;
+    if (!c) return;
+    const exportButton = el("button", { type: "button", class: "export", title: "Save this conversation as a Markdown file" }, "Export…");
+    exportButton.addEventListener("click", () => void this.exportActive());
+    this.toolbar.replaceChildren(el("h2", { class: "conv-title" }, c.title), exportButton);
+  }
+
   /** The model panel in place of the conversation; the composer hides. */
   async showModels(): Promise<void> {
     if (this.sending) return;
     this.active = null;
+    this.toolbar.hidden = true;
+    this.notice.hidden = true;
     this.error.hidden = true;
     this.composer.hidden = true;
     this.messages.replaceChildren(
@@ -198,22 +298,26 @@ class App {
 
   async openConversation(id: number | null): Promise<void> {
     if (this.sending) return;
+    if (id !== null && !this.list.some((c) => c.id === id)) await this.refreshList();
     this.active = id;
     this.error.hidden = true;
+    this.notice.hidden = true;
     this.composer.hidden = false;
     if (id === null) {
       this.showWelcome();
     } else {
       try {
         const msgs = await conversationMessages(id);
-        const note = summaryNote(this.list.find((c) => c.id === id));
-        this.messages.replaceChildren(...(note ? [note] : []), ...messagesView(msgs));
+        const c = this.list.find((x) => x.id === id);
+        const note = summaryNote(c);
+        this.messages.replaceChildren(...(note ? [note] : []), ...messagesView(msgs, !!c?.source));
         this.messages.scrollTop = this.messages.scrollHeight;
       } catch (e) {
         this.showError(e);
       }
     }
     await this.refreshList();
+    this.showToolbar(id);
     this.input.focus();
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import { appStatus } from "./index";
+import { appStatus, openFile, summarizeFile } from "./index";
 
 afterEach(() => clearMocks());
 
@@ -15,5 +15,26 @@ describe("api wrappers", () => {
     const status = await appStatus();
     expect(calls).toEqual(["app_status"]);
     expect(status.engine.state).toBe("loading");
+  });
+});
+
+describe("document wrappers", () => {
+  it("names the chosen file by its token only, never by a path", async () => {
+    const seen: Array<[string, Record<string, unknown>]> = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args as Record<string, unknown>]);
+      if (cmd === "open_file") return { token: 3, name: "report.pdf" };
+      if (cmd === "summarize_file") return { conversation_id: 9, coverage: "Covered all 2 pages in 1 part." };
+      return undefined;
+    });
+    const file = await openFile();
+    expect(file).toEqual({ token: 3, name: "report.pdf" });
+    const done = await summarizeFile(file!, () => {}, "bullets");
+    expect(done.conversation_id).toBe(9);
+    const [cmd, args] = seen[1];
+    expect(cmd).toBe("summarize_file");
+    expect(args.token).toBe(3);
+    expect(args.length).toBe("bullets");
+    expect(JSON.stringify(args)).not.toContain("/");
   });
 });

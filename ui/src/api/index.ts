@@ -2,7 +2,20 @@
 // talks to Rust.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { AppStatus, ChatEvent, ChatSent, Conversation, EngineStatus, MachineFit, Message, SearchHit } from "./types";
+import type {
+  AppStatus,
+  ChatEvent,
+  ChatSent,
+  ChosenFile,
+  Conversation,
+  DropEvent,
+  EngineStatus,
+  MachineFit,
+  Message,
+  SearchHit,
+  SummaryDone,
+  SummaryEvent,
+} from "./types";
 
 export * from "./types";
 
@@ -58,4 +71,28 @@ export function chatStop(): Promise<void> {
 /** The machine, the planner's choice per task, and the installed models. */
 export function machineFit(): Promise<MachineFit> {
   return invoke<MachineFit>("machine_fit");
+}
+
+/** Drags over the window and dropped files (their paths stay in Rust). */
+export function onFileDrop(handler: (event: DropEvent) => void): Promise<UnlistenFn> {
+  return listen<DropEvent>("file-drop", (event) => handler(event.payload));
+}
+
+/** The system's open dialog; null when the user cancels. */
+export function openFile(): Promise<ChosenFile | null> {
+  return invoke<ChosenFile | null>("open_file");
+}
+
+/** Summarizes a chosen file into a new conversation; `chatStop` cancels. */
+export function summarizeFile(
+  file: ChosenFile,
+  onEvent: (event: SummaryEvent) => void,
+  length: string | null = null,
+): Promise<SummaryDone> {
+  return invoke<SummaryDone>("summarize_file", { token: file.token, length, onEvent: new Channel<SummaryEvent>(onEvent) });
+}
+
+/** Saves a conversation as Markdown where the user picks; the path, or null. */
+export function exportConversation(id: number): Promise<string | null> {
+  return invoke<string | null>("export_conversation", { id });
 }

@@ -60,6 +60,8 @@ export interface Conversation {
   pinned: boolean;
   summary: string | null;
   summary_through: number | null;
+  /** The document this conversation summarizes, if any. */
+  source: string | null;
 }
 
 export interface Message {
@@ -164,4 +166,27 @@ export interface MachineFit {
   plans: Plan[];
   installed: InstalledModel[];
   gpu_offload: boolean;
+}
+
+/** A file the user dropped or picked; Rust keeps its path. */
+export interface ChosenFile {
+  token: number;
+  name: string;
+}
+
+export type DropEvent =
+  | { event: "hover" }
+  | { event: "left" }
+  | { event: "dropped"; file: ChosenFile }
+  | { event: "refused"; message: string };
+
+export type SummaryStage = "map" | "retry" | "reduce";
+
+export type SummaryEvent =
+  | { event: "reading" }
+  | { event: "progress"; stage: SummaryStage; parts_done: number; parts: number; eta_s: number | null };
+
+export interface SummaryDone {
+  conversation_id: number;
+  coverage: string;
 }

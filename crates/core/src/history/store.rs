@@ -71,6 +71,10 @@ pub struct Conversation {
     /// Running summary of turns folded out of the context window.
     pub summary: Option<String>,
     pub summary_through: Option<MessageId>,
+    /// The document this conversation summarizes (its file name), if any:
+    /// its first turn is the summary, not a question to ask again.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// Figures of one generated reply.
@@ -310,7 +314,8 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, title, model, created_at, updated_at, pinned, summary, summary_through
+                "SELECT id, title, model, created_at, updated_at, pinned, summary, summary_through,
+                   (SELECT source_name FROM document_summaries d WHERE d.conversation_id = conversations.id)
                  FROM conversations ORDER BY pinned DESC, updated_at DESC, id DESC",
             )
             .map_err(db_err)?;
@@ -321,7 +326,8 @@ impl History {
     pub fn conversation(&self, id: ConversationId) -> Result<Conversation> {
         self.conn
             .query_row(
-                "SELECT id, title, model, created_at, updated_at, pinned, summary, summary_through
+                "SELECT id, title, model, created_at, updated_at, pinned, summary, summary_through,
+                   (SELECT source_name FROM document_summaries d WHERE d.conversation_id = conversations.id)
                  FROM conversations WHERE id = ?1",
                 params![id.0],
                 conversation_row,
@@ -630,6 +636,7 @@ fn conversation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Conversation> {
         pinned: r.get(5)?,
         summary: r.get(6)?,
         summary_through: r.get::<_, Option<i64>>(7)?.map(MessageId),
+        source: r.get(8)?,
     })
 }
 
@@ -857,7 +864,7 @@ mod tests {
             .save_document_summary(&SavedSummary {
                 title: "Summary of report.pdf".into(),
                 request: "Summarize report.pdf".into(),
-                reply: "The library lent more books.\n\n_Covered all 2 pages in one part._".into(),
+                reply: "The library lent more books.\n\n*Covered all 2 pages in one part.*".into(),
                 model: Some("SmolLM2".into()),
                 source_name: "report.pdf".into(),
                 source_bytes: 1234,
@@ -872,6 +879,10 @@ mod tests {
         assert_eq!(
             h.conversation(c).expect("get").title,
             "Summary of report.pdf"
+        );
+        assert_eq!(
+            h.conversation(c).expect("get").source.as_deref(),
+            Some("report.pdf")
         );
         let (name, bytes, coverage): (String, i64, String) = h
             .conn

@@ -132,7 +132,7 @@ impl DocumentSummary {
                 doc.format.name(),
                 self.length.name()
             ),
-            reply: format!("{}\n\n_{}_", self.text, self.coverage),
+            reply: format!("{}\n\n*{}*", self.text, self.coverage),
             model: model.map(str::to_string),
             source_name: source_name.to_string(),
             source_bytes,

@@ -1,0 +1,183 @@
+//! Documents reach the app two ways, a drop on the window and the "Open
+//! file…" dialog; both are handled here in Rust. The webview only ever sees
+//! a file's name and a token for it, never reads a path, and can only ask
+//! to summarize a file the user chose.
+
+use crate::state::AppState;
+use pith_core::documents::{self, Limits};
+use pith_core::engine::{Engine, Priority};
+use pith_core::error::ErrorPayload;
+use pith_core::history::ConversationId;
+use pith_core::tasks::document::{summarize_document, Options, Stage};
+use pith_core::tasks::summarize::SummaryLength;
+use pith_core::Error;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::PoisonError;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, DragDropEvent, Emitter, Manager, Runtime};
+use tauri_plugin_dialog::DialogExt;
+
+type Reply<T> = Result<T, ErrorPayload>;
+
+/// A file the user chose, as the window knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChosenFile {
+    pub token: u64,
+    pub name: String,
+}
+
+/// What the window hears about a drag over it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum DropEvent {
+    /// Files are dragged over the window.
+    Hover,
+    /// The drag left without a drop.
+    Left,
+    /// A file was dropped: summarize it.
+    Dropped { file: ChosenFile },
+    /// Something was dropped that cannot be summarized.
+    Refused { message: String },
+}
+
+pub const DROP_EVENT: &str = "file-drop";
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn choose<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> ChosenFile {
+    ChosenFile {
+        name: file_name(&path),
+        token: app.state::<AppState>().keep_file(path),
+    }
+}
+
+/// Tells the window about a drag; the dropped path stays here.
+pub fn on_drag_drop<R: Runtime>(app: &AppHandle<R>, event: &DragDropEvent) {
+    let message = match event {
+        DragDropEvent::Enter { .. } => DropEvent::Hover,
+        DragDropEvent::Leave => DropEvent::Left,
+        DragDropEvent::Drop { paths, .. } => match paths.as_slice() {
+            [] => DropEvent::Left,
+            [one] => DropEvent::Dropped {
+                file: choose(app, one.clone()),
+            },
+            many => DropEvent::Refused {
+                message: format!(
+                    "{} files were dropped; drop one document at a time",
+                    many.len()
+                ),
+            },
+        },
+        _ => return,
+    };
+    let _ = app.emit(DROP_EVENT, message);
+}
+
+/// The formats the open dialog offers first.
+const DOCUMENT_EXTENSIONS: &[&str] = &["pdf", "docx", "html", "htm", "md", "markdown", "txt"];
+
+/// "Open file…": the system's file dialog; `None` when the user cancels.
+#[tauri::command]
+pub async fn open_file(app: AppHandle) -> Reply<Option<ChosenFile>> {
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title("Summarize a document")
+        .add_filter("Documents", DOCUMENT_EXTENSIONS)
+        .add_filter("All files", &["*"]);
+    let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
+        .await
+        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")).to_payload())?;
+    let Some(picked) = picked else {
+        return Ok(None);
+    };
+    let path = picked.into_path().map_err(|e| {
+        Error::InvalidInput(format!("that file cannot be opened: {e}")).to_payload()
+    })?;
+    Ok(Some(choose(&app, path)))
+}
+
+/// What the window hears while a document is summarized.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SummaryEvent {
+    /// The text is being taken out of the file.
+    Reading,
+    Progress {
+        stage: Stage,
+        parts_done: usize,
+        parts: usize,
+        eta_s: Option<f64>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct SummaryDone {
+    pub conversation_id: ConversationId,
+    pub coverage: String,
+}
+
+/// Reads the chosen file, summarizes it part by part (progress through
+/// `on_event`; `chat_stop` cancels), and saves it as a conversation.
+#[tauri::command]
+pub async fn summarize_file(
+    state: tauri::State<'_, AppState>,
+    token: u64,
+    length: Option<String>,
+    on_event: Channel<SummaryEvent>,
+) -> Reply<SummaryDone> {
+    let path = state.file(token).ok_or_else(|| {
+        Error::InvalidInput("that file is no longer available; drop it again".into()).to_payload()
+    })?;
+    let length: SummaryLength = length
+        .as_deref()
+        .unwrap_or("short")
+        .parse()
+        .map_err(|e: Error| e.to_payload())?;
+    let store = state.history()?;
+    let _ = on_event.send(SummaryEvent::Reading);
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let read_path = path.clone();
+    let doc = tauri::async_runtime::spawn_blocking(move || {
+        documents::extract_file(&read_path, &Limits::default())
+    })
+    .await
+    .map_err(|e| Error::Inference(format!("reading the file failed: {e}")).to_payload())?
+    .map_err(|e| e.to_payload())?;
+    let name = file_name(&path);
+    state
+        .run(Priority::Normal, move |engine, cancel| {
+            let options = Options {
+                length: Some(length),
+                ..Options::default()
+            };
+            let summary = summarize_document(engine, &doc, &options, cancel, &mut |p| {
+                let _ = on_event.send(SummaryEvent::Progress {
+                    stage: p.stage,
+                    parts_done: p.parts_done,
+                    parts: p.parts,
+                    eta_s: p.eta_s,
+                });
+            })?;
+            let model = Path::new(&engine.info().path)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned());
+            let saved = summary.to_saved(&doc, &name, bytes, model.as_deref());
+            let id = store
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .save_document_summary(&saved)?;
+            Ok(SummaryDone {
+                conversation_id: id,
+                coverage: summary.coverage,
+            })
+        })
+        .await?
+        .map_err(|e: Error| e.to_payload())
+}
