@@ -13,6 +13,12 @@ fn main() {
         "export_conversation",
         "open_file",
         "summarize_file",
+        "get_settings",
+        "save_settings",
+        "download_model",
+        "cancel_download",
+        "import_model",
+        "use_model",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

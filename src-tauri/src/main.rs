@@ -3,26 +3,60 @@
 //! Commands take state, make one core call and map the error to
 //! `{code, message}`. The model loads on the inference worker's thread after
 //! the window is up, and the UI hears about it through the `engine-status`
-//! event.
+//! event. One app runs per data folder; the window opens where it was
+//! left, hidden until it is placed.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 mod documents;
+mod models;
+mod settings;
 mod state;
+mod window;
 
 use tauri::Manager;
 
 fn main() {
+    let data_dir = pith_core::paths::data_dir();
+    #[cfg(unix)]
+    let listener = match data_dir.as_deref().map(window::instance::claim) {
+        Some(Ok(window::instance::Claim::AlreadyRunning)) => {
+            eprintln!("pith-desktop: Pith is already running; its window was brought forward");
+            return;
+        }
+        Some(Ok(window::instance::Claim::First(listener))) => Some(listener),
+        Some(Err(e)) => {
+            eprintln!("pith-desktop: cannot check for another running Pith ({e}); starting anyway");
+            None
+        }
+        None => None,
+    };
+    let geometry_dir = data_dir.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state::AppState::open())
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::DragDrop(drag) = event {
-                documents::on_drag_drop(window.app_handle(), drag);
+        .on_window_event(move |w, event| match event {
+            tauri::WindowEvent::DragDrop(drag) => documents::on_drag_drop(w.app_handle(), drag),
+            tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_) => {
+                if let Some(dir) = &geometry_dir {
+                    window::remember(w, dir);
+                }
             }
+            _ => {}
         })
-        .setup(|app| {
+        .setup(move |app| {
+            if let Some(main) = app.get_webview_window(window::MAIN) {
+                window::restore(&main, data_dir.as_deref());
+            }
+            #[cfg(unix)]
+            if let Some(listener) = listener {
+                let handle = app.handle().clone();
+                window::instance::listen(listener, move || window::show_main(&handle));
+            }
+            if let Err(e) = window::tray(app.handle()) {
+                eprintln!("pith-desktop: no tray icon on this desktop ({e})");
+            }
             state::start_engine(app.handle().clone());
             Ok(())
         })
@@ -38,6 +72,12 @@ fn main() {
             commands::export_conversation,
             documents::open_file,
             documents::summarize_file,
+            settings::get_settings,
+            settings::save_settings,
+            models::download_model,
+            models::cancel_download,
+            models::import_model,
+            models::use_model,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

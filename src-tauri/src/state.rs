@@ -28,6 +28,8 @@ pub struct AppState {
     /// Files the user dropped or picked, by token: the window names a file
     /// by its token and never by its path.
     files: Mutex<Vec<PathBuf>>,
+    /// The cancel token of the model download in progress.
+    download: Mutex<Option<CancelToken>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -53,6 +55,7 @@ impl AppState {
             history,
             current: Mutex::new(None),
             files: Mutex::new(Vec::new()),
+            download: Mutex::new(None),
         }
     }
 
@@ -100,6 +103,27 @@ impl AppState {
         lock(&self.files).get(index).cloned()
     }
 
+    /// Starts tracking a download; `None` while another one runs.
+    pub fn begin_download(&self) -> Option<CancelToken> {
+        let mut slot = lock(&self.download);
+        if slot.is_some() {
+            return None;
+        }
+        let token = CancelToken::new();
+        *slot = Some(token.clone());
+        Some(token)
+    }
+
+    pub fn end_download(&self) {
+        *lock(&self.download) = None;
+    }
+
+    pub fn cancel_download(&self) {
+        if let Some(token) = lock(&self.download).as_ref() {
+            token.cancel();
+        }
+    }
+
     pub fn stop(&self) {
         if let Some(token) = lock(&self.current).as_ref() {
             token.cancel();
@@ -119,21 +143,37 @@ fn not_ready(status: &EngineStatus) -> ErrorPayload {
     }
 }
 
-/// Loads the default model on a background thread and tells the UI.
+/// Loads the model the settings name (else the default one) after the
+/// window is up.
 pub fn start_engine(app: AppHandle) {
+    let chosen = crate::settings::load()
+        .ok()
+        .and_then(|s| s.app.model)
+        .filter(|p| p.is_file());
+    load_engine(app, chosen);
+}
+
+/// Drops the running model, then loads `model` (the default when `None`) on
+/// a background thread; the UI hears `engine-status` before and after.
+pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
+    let state = app.state::<AppState>();
+    state.stop();
+    state.set(EngineStatus::Loading, None);
+    let _ = app.emit("engine-status", state.status());
     std::thread::spawn(move || {
-        let loaded = pith_core::models::resolve_model(None).and_then(|path| -> Result<_> {
-            let options = LoadOptions {
-                states: pith_core::engine::state::StateStore::in_data_dir(),
-                ..LoadOptions::default()
-            };
-            let worker = Worker::spawn(move || LlamaEngine::load(&path, &options))?;
-            let (model, threads) = worker
-                .run(Priority::Interactive, |e: &mut LlamaEngine, _| {
-                    (e.info().clone(), e.threads())
-                })?;
-            Ok((worker, EngineStatus::Ready { model, threads }))
-        });
+        let loaded =
+            pith_core::models::resolve_model(model.as_deref()).and_then(|path| -> Result<_> {
+                let options = LoadOptions {
+                    states: pith_core::engine::state::StateStore::in_data_dir(),
+                    ..LoadOptions::default()
+                };
+                let worker = Worker::spawn(move || LlamaEngine::load(&path, &options))?;
+                let (model, threads) = worker
+                    .run(Priority::Interactive, |e: &mut LlamaEngine, _| {
+                        (e.info().clone(), e.threads())
+                    })?;
+                Ok((worker, EngineStatus::Ready { model, threads }))
+            });
         let state = app.state::<AppState>();
         match loaded {
             Ok((worker, status)) => state.set(status, Some(worker)),

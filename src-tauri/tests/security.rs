@@ -79,6 +79,12 @@ fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
             "allow-export-conversation",
             "allow-open-file",
             "allow-summarize-file",
+            "allow-get-settings",
+            "allow-save-settings",
+            "allow-download-model",
+            "allow-cancel-download",
+            "allow-import-model",
+            "allow-use-model",
         ]
     );
 }
@@ -102,6 +108,12 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
         "export_conversation",
         "open_file",
         "summarize_file",
+        "get_settings",
+        "save_settings",
+        "download_model",
+        "cancel_download",
+        "import_model",
+        "use_model",
     ];
     // Every #[tauri::command] in the shell is one of these: a new command
     // cannot slip in without the manifest and capability entries below.

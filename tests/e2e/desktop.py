@@ -7,6 +7,8 @@ Screenshots land in tests/e2e/out/ (ignored by git).
 """
 import functools
 import http.client
+import http.server
+import threading
 import json
 import os
 import pathlib
@@ -322,3 +324,61 @@ def write_pdf(path, pages):
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     pathlib.Path(path).write_bytes(bytes(out))
+
+
+DEFAULT_MODEL = ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class ModelServer:
+    """A loopback stand-in for Hugging Face (set HF_ENDPOINT to `url`): every
+    .gguf path answers with `model`, honouring Range requests, `delay`
+    seconds between 1 MiB chunks so a download can be watched and cancelled."""
+
+    def __init__(self, model=DEFAULT_MODEL, delay=0.0):
+        size = os.path.getsize(model)
+        self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(handler):  # noqa: N805 - the handler is the request
+                self.requests.append(("HEAD", handler.path, None))
+                handler.answer(body=False)
+
+            def do_GET(handler):  # noqa: N805
+                self.requests.append(("GET", handler.path, handler.headers.get("Range")))
+                handler.answer(body=True)
+
+            def answer(handler, body):  # noqa: N805
+                if not handler.path.endswith(".gguf"):
+                    handler.send_error(404)
+                    return
+                start = 0
+                asked = handler.headers.get("Range", "")
+                if asked.startswith("bytes="):
+                    start = int(asked[6:].split("-")[0] or 0)
+                handler.send_response(206 if start else 200)
+                if start:
+                    handler.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
+                handler.send_header("Content-Length", str(size - start))
+                handler.end_headers()
+                if not body:
+                    return
+                with open(model, "rb") as f:
+                    f.seek(start)
+                    while chunk := f.read(1 << 20):
+                        try:
+                            handler.wfile.write(chunk)
+                        except (BrokenPipeError, ConnectionResetError):
+                            return
+                        time.sleep(delay)
+
+            def log_message(handler, *args):  # noqa: N805
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

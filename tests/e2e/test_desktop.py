@@ -8,7 +8,8 @@ import unittest
 
 import pathlib
 
-from tests.e2e.desktop import Driver, Screen, app_binary, drag_file, retry_if_driver_crashed, wait_for, write_pdf
+from tests.e2e.desktop import (DEFAULT_MODEL, Driver, ModelServer, Screen, app_binary, drag_file,
+                               retry_if_driver_crashed, wait_for, write_pdf)
 
 TOPICS = [
     ("The harbour of Velmar", "The harbour of Velmar handled 4,200 ships last year, most of them small fishing boats."),
@@ -133,6 +134,14 @@ class WindowTest(unittest.TestCase):
             # The web view paints a moment after the DOM changes.
             time.sleep(2)
             self.screen.screenshot_drawn("models.png")
+
+            # Switching to the other installed model reloads the engine and is remembered.
+            script = ("const b = Array.from(document.querySelectorAll('.installed .use-model'))"
+                      ".find(b => b.dataset.use.endsWith('gemma-3-270m-q4_k_m.gguf')); if (b) b.click(); return !!b;")
+            self.assertTrue(driver.call("POST", driver.s("/execute/sync"), {"script": script, "args": []}))
+            wait_for(lambda: "gemma" in (driver.text(".model-line") or "").lower(), 120, "the other model to load")
+            self.assertIn("gemma-3-270m-q4_k_m.gguf", (pathlib.Path(data) / "settings.toml").read_text())
+            wait_for(lambda: "gemma" in (driver.text(".in-use") or "").lower(), 60, "the panel to show it in use")
             driver.click(".new-chat")
             wait_for(lambda: not driver.find("form.composer[hidden]"), 10, "the chat again")
         finally:
@@ -202,16 +211,102 @@ class WindowTest(unittest.TestCase):
             driver.close()
 
     @retry_if_driver_crashed
-    def test_without_a_model_the_first_run_screen_says_how_to_get_one(self):
+    def test_first_run_imports_a_model_through_the_file_dialog_and_loads_it(self):
         empty = tempfile.mkdtemp(prefix="pith-e2e-nomodel-")
-        driver = Driver(self.screen, {"PITH_MODELS_DIR": empty, "PITH_DATA_DIR": empty})
+        models = pathlib.Path(empty) / "models"
+        driver = Driver(self.screen, {"PITH_MODELS_DIR": str(models), "PITH_DATA_DIR": empty})
         try:
             heading = wait_for(lambda: driver.text(".card-warn h2"), 60, "the first-run screen")
             self.assertEqual(heading, "No model installed yet")
             self.assertIn("npm run fetch-model", driver.text(".card-warn"))
             self.screen.screenshot_drawn("first-run.png")
+            self.choose_in_dialog(driver, DEFAULT_MODEL, ".first-run .import-model", "Import a model")
+            wait_for(lambda: driver.text(".pill-ready"), 120, "the imported model to load")
+            self.assertIn("SmolLM2-135M-Instruct", driver.text(".model-line"))
+            self.assertEqual(sorted(p.name for p in models.iterdir()), [DEFAULT_MODEL.name])
+            self.assertIn(str(models / DEFAULT_MODEL.name), (pathlib.Path(empty) / "settings.toml").read_text())
         finally:
             driver.close()
+
+    @retry_if_driver_crashed
+    def test_first_run_downloads_the_recommended_model_with_progress_cancel_and_resume(self):
+        empty = tempfile.mkdtemp(prefix="pith-e2e-download-")
+        models = pathlib.Path(empty) / "models"
+        server = ModelServer(delay=0.08)
+        driver = Driver(self.screen, {"PITH_MODELS_DIR": str(models), "PITH_DATA_DIR": empty,
+                                      "HF_ENDPOINT": server.url})
+        try:
+            wait_for(lambda: driver.text(".card-warn h2"), 60, "the first-run screen")
+            driver.click(".first-run .show-models")
+            wait_for(lambda: driver.find(".download-model"), 60, "a Download button")
+            driver.click(".download-model")
+            wait_for(lambda: "%" in (driver.text(".download-line") or ""), 30, "download progress")
+            time.sleep(1)
+            self.screen.screenshot_drawn("download.png")
+            driver.click(".cancel-download")
+            notice = wait_for(lambda: driver.text(".notice"), 30, "the cancel notice")
+            self.assertIn("Download cancelled", notice)
+            partial = list(models.glob("*.gguf.part"))
+            self.assertEqual(len(partial), 1, list(models.iterdir()))
+            kept = partial[0].stat().st_size
+            self.assertGreater(kept, 0)
+
+            # Again: it resumes from the partial file, then the model loads.
+            wait_for(lambda: driver.find(".download-model"), 60, "the Download button again")
+            driver.click(".download-model")
+            wait_for(lambda: driver.text(".pill-ready"), 180, "the downloaded model to load")
+            ranges = [r for (_, _, r) in server.requests if r]
+            self.assertTrue(ranges and ranges[-1].startswith(f"bytes={kept}-"), server.requests)
+            files = list(models.glob("*.gguf"))
+            self.assertEqual(len(files), 1)
+            self.assertEqual(files[0].stat().st_size, DEFAULT_MODEL.stat().st_size)
+            self.assertEqual(list(models.glob("*.part")), [])
+        finally:
+            driver.close()
+            server.close()
+
+    @retry_if_driver_crashed
+    def test_settings_are_saved_checked_and_the_theme_applies_at_once_and_after_a_restart(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-settings-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            driver.click(".settings-button")
+            wait_for(lambda: driver.find("#setting-hotkey"), 20, "the settings form")
+            self.assertEqual(driver.text(".data-dir"), data)
+            script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; " \
+                     "e.dispatchEvent(new Event('change')); return true;"
+            set_value = lambda css, v: driver.call("POST", driver.s("/execute/sync"), {"script": script, "args": [css, v]})  # noqa: E731
+            set_value("#setting-hotkey", "shift+r")
+            driver.click(".settings .primary")
+            self.assertIn("needs Ctrl, Alt or Super", wait_for(lambda: driver.text(".settings-status.error"), 10,
+                                                               "the refusal"))
+            set_value("#setting-hotkey", "alt+shift+p")
+            set_value("#setting-rephrase_mode", "concise")
+            set_value("#setting-theme", "dark")
+            theme = "return document.documentElement.dataset.theme || null;"
+            self.assertEqual(driver.call("POST", driver.s("/execute/sync"), {"script": theme, "args": []}), "dark")
+            driver.click(".settings .primary")
+            wait_for(lambda: driver.text(".settings-status") == "Saved.", 10, "the settings to be saved")
+            self.assertEqual(driver.call("POST", driver.s("/execute/sync"), {
+                "script": "return document.querySelector('#setting-hotkey').value;", "args": []}), "Alt+Shift+P")
+            stored = (pathlib.Path(data) / "settings.toml").read_text()
+            self.assertIn('hotkey = "Alt+Shift+P"', stored)
+            self.assertIn('rephrase_mode = "concise"', stored)
+            time.sleep(1)
+            self.screen.screenshot_drawn("settings-dark.png")
+        finally:
+            driver.close()
+
+        again = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            theme = "return document.documentElement.dataset.theme || null;"
+            wait_for(lambda: again.call("POST", again.s("/execute/sync"), {"script": theme, "args": []}) == "dark",
+                     20, "the dark theme after a restart")
+            wait_for(lambda: again.text(".pill-ready"), 90, "the model to load")
+            time.sleep(1)
+            self.screen.screenshot_drawn("main-dark.png")
+        finally:
+            again.close()
 
     @retry_if_driver_crashed
     def test_a_dropped_document_is_summarized_into_a_conversation_and_a_summary_can_be_cancelled(self):
@@ -282,11 +377,12 @@ class WindowTest(unittest.TestCase):
         finally:
             driver.close()
 
-    def choose_in_dialog(self, driver, path):
-        """Clicks "Open file…", types the path into the system's file dialog
+    def choose_in_dialog(self, driver, path, button=".open-file", title="Summarize a document"):
+        """Clicks `button`, types the path into the system's file dialog
         (Ctrl+L opens its location field), and presses Enter."""
-        driver.click(".open-file")
-        dialog = self.screen.find_window("^Summarize a document$", timeout=20, visible=True)[0]
+        driver.click(button)
+        name = f"^{title}$"
+        dialog = self.screen.find_window(name, timeout=20, visible=True)[0]
         env = self.screen.env
         subprocess.run(["xdotool", "windowfocus", "--sync", dialog], env=env, check=True)
         time.sleep(0.5)
@@ -297,7 +393,46 @@ class WindowTest(unittest.TestCase):
         self.screen.screenshot_drawn("open-file-dialog.png")
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
         # GTK hides the dialog's window rather than destroying it at once.
-        wait_for(lambda: not self.screen.windows("^Summarize a document$", visible=True), 20, "the dialog to close")
+        wait_for(lambda: not self.screen.windows(name, visible=True), 20, "the dialog to close")
+
+    def test_one_app_per_data_folder_and_the_window_opens_where_it_was_left(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-window-")
+        env = dict(self.screen.env, PITH_DATA_DIR=data)
+
+        def xdo(*args):
+            return subprocess.run(["xdotool", *map(str, args)], env=env, check=True, capture_output=True,
+                                  text=True).stdout
+
+        first = subprocess.Popen([app_binary()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            window = self.screen.find_window("^Pith$", visible=True)[0]
+            xdo("windowsize", window, 820, 620)
+            xdo("windowmove", window, 150, 60)
+            saved = pathlib.Path(data) / "window.json"
+            wait_for(lambda: '"width":820' in saved.read_text() and '"x":150' in saved.read_text(), 10,
+                     "the new size and place to be saved")
+
+            # A second start with the same data folder hands over and exits.
+            second = subprocess.run([app_binary()], env=env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(second.returncode, 0, second.stderr)
+            self.assertIn("already running", second.stderr)
+            self.assertEqual(len(self.screen.windows("^Pith$", visible=True)), 1)
+            self.assertIsNone(first.poll(), "the first app is still running")
+        finally:
+            first.terminate()
+            first.wait(timeout=20)
+
+        # Killed, it left its socket behind; the next start still works and
+        # opens the window at the saved size and place.
+        third = subprocess.Popen([app_binary()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            window = self.screen.find_window("^Pith$", visible=True)[0]
+            geometry = wait_for(lambda: (g := xdo("getwindowgeometry", window)) and "820x620" in g and g, 20,
+                                "the saved size")
+            self.assertIn("Position: 150,60", geometry)
+        finally:
+            third.terminate()
+            third.wait(timeout=20)
 
     def test_the_app_starts_without_webdriver_and_quits_cleanly(self):
         proc = subprocess.Popen([app_binary()], env=dict(self.screen.env, PITH_DATA_DIR=tempfile.mkdtemp()),

@@ -6,7 +6,13 @@ import {
   conversationMessages,
   conversations,
   deleteConversation,
+  cancelDownload,
+  downloadModel,
   exportConversation,
+  getSettings,
+  importModel,
+  saveSettings,
+  useModel,
   onFileDrop,
   openFile,
   summarizeFile,
@@ -30,7 +36,8 @@ import {
 } from "./chat";
 import { el } from "./dom";
 import { dropOverlay, summaryCard } from "./documents";
-import { modelPanel } from "./models";
+import { downloadRow, modelPanel } from "./models";
+import { applyTheme, settingsPanel } from "./settings";
 import { modelSummary, statusCard, statusPill } from "./view";
 
 function isErrorPayload(e: unknown): e is ErrorPayload {
@@ -42,6 +49,8 @@ class App {
   private list: Conversation[] = [];
   private active: number | null = null;
   private sending = false;
+  /** The panel shown in place of a conversation, if any. */
+  private panel: "models" | "settings" | null = null;
 
   private pill: HTMLElement = el("span");
   private readonly modelLine = el("p", { class: "model-line" });
@@ -80,7 +89,9 @@ class App {
     open.addEventListener("click", () => void this.pickAndSummarize());
     const models = el("button", { class: "models-button", type: "button" }, "Model & hardware");
     models.addEventListener("click", () => void this.showModels());
-    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, this.modelLine);
+    const settings = el("button", { class: "settings-button", type: "button" }, "Settings");
+    settings.addEventListener("click", () => void this.showSettings());
+    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, settings, this.modelLine);
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => void this.refreshList(), 200);
@@ -109,10 +120,13 @@ class App {
     this.stopButton.addEventListener("click", () => void chatStop());
     this.convList.addEventListener("click", (e) => void this.onListClick(e.target as HTMLElement));
     this.messages.addEventListener("click", (e) => {
-      const action = (e.target as HTMLElement).closest<HTMLElement>("[data-action]")?.dataset.action;
+      const target = e.target as HTMLElement;
+      const action = target.closest<HTMLElement>("[data-action]")?.dataset.action;
       if (action === "edit") this.startEditing();
       else if (action === "regenerate") void this.regenerate();
+      else void this.onModelAction(target);
     });
+    this.statusSlot.addEventListener("click", (e) => void this.onModelAction(e.target as HTMLElement));
     this.editNote.hidden = true;
     this.toolbar.hidden = true;
     this.notice.hidden = true;
@@ -142,6 +156,8 @@ class App {
     this.input.disabled = status.state === "failed";
     this.updateButtons();
     if (ready) this.input.focus();
+    // The model panel shows which model is in use: draw it again.
+    if (status.state !== "loading" && this.panel === "models") void this.showModels();
   }
 
   /** The conversation list, or the search results while a query is typed. */
@@ -217,6 +233,7 @@ class App {
     this.sending = true;
     this.updateButtons();
     this.active = null;
+    this.panel = null;
     this.error.hidden = true;
     this.notice.hidden = true;
     this.toolbar.hidden = true;
@@ -268,14 +285,78 @@ class App {
     this.toolbar.replaceChildren(el("h2", { class: "conv-title" }, c.title), exportButton);
   }
 
-  /** The model panel in place of the conversation; the composer hides. */
-  async showModels(): Promise<void> {
-    if (this.sending) return;
+  /** The model panel's and the first-run screen's buttons. */
+  private async onModelAction(target: HTMLElement): Promise<void> {
+    const button = target.closest<HTMLButtonElement>("button");
+    if (!button) return;
+    try {
+      if (button.dataset.download) await this.download(button);
+      else if (button.dataset.use) {
+        await useModel(button.dataset.use);
+        await this.showModels(`Loading ${button.dataset.use.split("/").pop()}…`);
+      } else if (button.classList.contains("import-model")) {
+        const path = await importModel();
+        if (path && this.composer.hidden) await this.showModels(`Imported ${path.split("/").pop()}.`);
+        else if (path) this.showNotice(`Imported ${path.split("/").pop()}.`);
+      } else if (button.classList.contains("show-models")) {
+        await this.showModels();
+      }
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  /** Replaces a Download button with a progress bar until the file is in. */
+  private async download(button: HTMLButtonElement): Promise<void> {
+    const row = downloadRow(button.dataset.name ?? "the model", () => void cancelDownload());
+    button.replaceWith(row.node);
+    this.error.hidden = true;
+    let notice: string | undefined;
+    try {
+      const path = await downloadModel(button.dataset.download ?? "", (p) => row.update(p));
+      notice = `Downloaded ${path.split("/").pop()}.`;
+    } catch (e) {
+      if (isErrorPayload(e) && e.code === "CANCELLED") notice = "Download cancelled; starting it again continues where it stopped.";
+      else this.showError(e);
+    }
+    if (this.composer.hidden && this.error.hidden) await this.showModels(notice);
+    else if (notice) this.showNotice(notice);
+  }
+
+  /** Makes room for a panel in place of the conversation (false while a
+   * reply is being written); `notice` stays shown above it. */
+  private enterPanel(notice?: string): boolean {
+    if (this.sending) return false;
     this.active = null;
+    this.panel = null;
+    this.statusSlot.hidden = true;
     this.toolbar.hidden = true;
-    this.notice.hidden = true;
     this.error.hidden = true;
     this.composer.hidden = true;
+    if (notice) this.showNotice(notice);
+    else this.notice.hidden = true;
+    return true;
+  }
+
+  /** The settings form in place of the conversation. */
+  async showSettings(): Promise<void> {
+    if (!this.enterPanel()) return;
+    this.panel = "settings";
+    await this.refreshList();
+    try {
+      const view = await getSettings();
+      this.messages.replaceChildren(settingsPanel(view, saveSettings));
+      this.messages.querySelector<HTMLElement>("input")?.focus();
+    } catch (e) {
+      this.messages.replaceChildren();
+      this.showError(e);
+    }
+  }
+
+  /** The model panel in place of the conversation; the composer hides. */
+  async showModels(notice?: string): Promise<void> {
+    if (!this.enterPanel(notice)) return;
+    this.panel = "models";
     this.messages.replaceChildren(
       el("p", { class: "welcome", "aria-busy": "true" }, "Measuring this computer…"),
     );
@@ -291,6 +372,7 @@ class App {
   }
 
   private showWelcome(): void {
+    this.toolbar.hidden = true;
     this.messages.replaceChildren(
       el("p", { class: "welcome" }, "Ask anything. Replies come from a small model on this computer, and nothing leaves it."),
     );
@@ -298,6 +380,8 @@ class App {
 
   async openConversation(id: number | null): Promise<void> {
     if (this.sending) return;
+    this.panel = null;
+    this.statusSlot.hidden = false;
     if (id !== null && !this.list.some((c) => c.id === id)) await this.refreshList();
     this.active = id;
     this.error.hidden = true;
@@ -414,6 +498,9 @@ if (root) {
   const app = new App();
   app.mount(root);
   void onEngineStatus((s) => app.setEngine(s));
+  getSettings()
+    .then((s) => applyTheme(s.app.theme))
+    .catch(() => undefined);
   appStatus()
     .then((s) => app.setEngine(s.engine))
     .catch((e: unknown) => app.setEngine({ state: "failed", error: { code: "IO", message: String(e) } }));

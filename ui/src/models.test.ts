@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { machineFit, type Estimate, type MachineFit, type Plan } from "./api";
-import { fitSegments, modelPanel, planCard } from "./models";
+import { downloadRow, fitSegments, modelPanel, planCard } from "./models";
+import { vi } from "vitest";
 
 afterEach(() => clearMocks());
 
@@ -127,6 +128,35 @@ describe("model panel", () => {
     const card = planCard(plan("chat", estimate()));
     expect(card.querySelector(".rejected summary")?.textContent).toBe("1 other models and why not");
     expect(card.querySelector(".rejected li")?.textContent).toContain("needs 3.9 GB");
+  });
+
+  it("offers Download for a pick not installed, Use for one installed, and nothing for the one in use", () => {
+    const pick = plan("chat", estimate());
+    const download = planCard(pick, [], null).querySelector<HTMLElement>(".download-model");
+    expect(download?.dataset.download).toBe("llama-3.2-1b-instruct-q4_k_m");
+    expect(download?.textContent).toBe("Download (850 MB)");
+    const have = { ...FIT.installed[0], path: "/m/x.gguf", catalog_id: "llama-3.2-1b-instruct-q4_k_m" };
+    expect(planCard(pick, [have], null).querySelector<HTMLElement>(".use-model")?.dataset.use).toBe("/m/x.gguf");
+    expect(planCard(pick, [have], "/m/x.gguf").querySelector(".plan-action")?.textContent).toBe("In use");
+  });
+
+  it("offers Use on every usable installed model but the one in use, and an import", () => {
+    const panel = modelPanel(FIT, "/m/SmolLM2-135M-Instruct.Q4_1.gguf");
+    const uses = Array.from(panel.querySelectorAll<HTMLElement>(".installed .use-model"), (b) => b.dataset.use);
+    expect(uses).toEqual([]);
+    expect(panel.querySelector(".import-model")?.textContent).toBe("Import a GGUF file…");
+    const other = modelPanel(FIT, null);
+    expect(other.querySelectorAll(".installed .use-model")).toHaveLength(1);
+  });
+
+  it("shows a download's progress and cancels it", () => {
+    const cancel = vi.fn();
+    const row = downloadRow("SmolLM2 360M Instruct Q4_K_M", cancel);
+    row.update({ downloaded: 68 * MB, total: 271 * MB });
+    expect(row.node.querySelector(".download-line")?.textContent).toBe("68 MB of 271 MB · 25%");
+    expect(row.node.querySelector("progress")?.value).toBeCloseTo(0.251, 3);
+    row.node.querySelector<HTMLButtonElement>(".cancel-download")?.click();
+    expect(cancel).toHaveBeenCalledOnce();
   });
 
   it("puts model and file names in as text", () => {

@@ -1,7 +1,7 @@
 // The model panel: what the machine offers, which model the planner picks
 // for each task and why, a picture of the fit, and the installed models.
 // Pure DOM building from plain data, tested without a window.
-import type { Estimate, HardwareProfile, InstalledModel, MachineFit, Plan } from "./api";
+import type { DownloadProgress, Estimate, HardwareProfile, InstalledModel, MachineFit, Plan } from "./api";
 import { el } from "./dom";
 import { formatBytes } from "./format";
 
@@ -70,7 +70,26 @@ const TASK_TITLES: Record<Plan["task"], string> = {
   chat: "Chat",
 };
 
-export function planCard(plan: Plan): HTMLElement {
+/** The installed file of a catalog model, if it is installed. */
+function installedFile(installed: InstalledModel[], id: string, file: string): InstalledModel | undefined {
+  return installed.find((m) => m.catalog_id === id || m.path.endsWith(`/${file}`));
+}
+
+/** Download, Use, or "In use" for a plan's model. */
+function planAction(plan: Plan, installed: InstalledModel[], currentPath: string | null): HTMLElement | null {
+  const c = plan.choice;
+  if (!c) return null;
+  const have = installedFile(installed, c.id, c.file);
+  if (have && have.path === currentPath) return el("p", { class: "plan-action muted" }, "In use");
+  if (have) return el("p", { class: "plan-action" }, el("button", { type: "button", class: "use-model", "data-use": have.path }, "Use this model"));
+  return el(
+    "p",
+    { class: "plan-action" },
+    el("button", { type: "button", class: "download-model primary", "data-download": c.id, "data-name": `${c.name} ${c.quant}` }, `Download (${formatBytes(c.estimate.weights_bytes)})`),
+  );
+}
+
+export function planCard(plan: Plan, installed: InstalledModel[] = [], currentPath: string | null = null): HTMLElement {
   const title = el("h3", {}, TASK_TITLES[plan.task]);
   if (!plan.choice) {
     return el("section", { class: "plan plan-none", "data-task": plan.task }, title, el("p", { class: "reason" }, plan.reason));
@@ -91,6 +110,8 @@ export function planCard(plan: Plan): HTMLElement {
     fitBar(fitSegments(e, b.ram_usable_bytes, b.ram_budget_bytes), caption),
     el("p", { class: "reason" }, plan.reason),
   );
+  const action = planAction(plan, installed, currentPath);
+  if (action) card.append(action);
   if (e.vram_bytes > 0 && b.vram_budget_bytes !== null) {
     card.append(el("p", { class: "muted" }, `GPU memory: ${formatBytes(e.vram_bytes)} of ${formatBytes(b.vram_budget_bytes)} free`));
   }
@@ -136,12 +157,14 @@ export function installedList(models: InstalledModel[], currentPath: string | nu
       ? `${formatBytes(m.size_bytes)} · ${m.summary.architecture ?? "?"} · ${m.summary.has_chat_template ? "instruct" : "base model"}`
       : `${formatBytes(m.size_bytes)} · unusable: ${m.problem ?? "unknown problem"}`;
     const inUse = currentPath !== null && m.path === currentPath;
-    return el(
+    const item = el(
       "li",
       { class: inUse ? "installed in-use" : "installed" },
       el("span", { class: "installed-name" }, m.id),
       el("span", { class: "muted" }, facts + (inUse ? " · in use" : "")),
     );
+    if (!inUse && m.summary) item.append(el("button", { type: "button", class: "use-model", "data-use": m.path }, "Use"));
+    return item;
   });
   return el(
     "section",
@@ -150,14 +173,36 @@ export function installedList(models: InstalledModel[], currentPath: string | nu
     items.length ? el("ul", { class: "installed-list" }, ...items) : el("p", { class: "muted" }, "No models installed."),
     el(
       "p",
-      { class: "muted" },
-      "Download a recommended model with ",
-      el("code", {}, "pith models pull ID"),
-      " or add a file with ",
-      el("code", {}, "pith models import PATH"),
-      ".",
+      { class: "installed-foot" },
+      el("button", { type: "button", class: "import-model" }, "Import a GGUF file…"),
+      el("span", { class: "muted" }, " Any GGUF model file; it is checked, then copied into the models folder."),
     ),
   );
+}
+
+export interface DownloadRow {
+  node: HTMLElement;
+  update(p: DownloadProgress): void;
+}
+
+/** What takes a Download button's place while the file comes in. */
+export function downloadRow(name: string, onCancel: () => void): DownloadRow {
+  const bar = el("progress", { class: "download-progress", max: "1", "aria-label": `Downloading ${name}` });
+  const line = el("span", { class: "muted download-line", role: "status" }, "Starting…");
+  const cancel = el("button", { type: "button", class: "cancel-download" }, "Cancel");
+  cancel.addEventListener("click", onCancel);
+  return {
+    node: el("div", { class: "download" }, bar, el("div", { class: "download-foot" }, line, cancel)),
+    update(p) {
+      if (p.total) {
+        bar.value = p.downloaded / p.total;
+        line.textContent = `${formatBytes(p.downloaded)} of ${formatBytes(p.total)} · ${Math.floor((100 * p.downloaded) / p.total)}%`;
+      } else {
+        bar.removeAttribute("value");
+        line.textContent = `${formatBytes(p.downloaded)}`;
+      }
+    },
+  };
 }
 
 export function modelPanel(fit: MachineFit, currentPath: string | null): HTMLElement {
@@ -171,7 +216,7 @@ export function modelPanel(fit: MachineFit, currentPath: string | null): HTMLEle
       { class: "card" },
       el("h2", {}, "Recommended for this computer"),
       ...notes.map((n) => el("p", { class: "note" }, n)),
-      ...fit.plans.map(planCard),
+      ...fit.plans.map((p) => planCard(p, fit.installed, currentPath)),
     ),
     installedList(fit.installed, currentPath),
   );

@@ -28,6 +28,10 @@ describe("status view", () => {
     expect(card.getAttribute("role")).toBe("alert");
     expect(card.textContent).toContain("No model installed yet");
     expect(card.querySelector("code")?.textContent).toBe("npm run fetch-model");
+    expect(Array.from(card.querySelectorAll("button"), (b) => b.textContent)).toEqual([
+      "Choose a model to download",
+      "Import a GGUF file…",
+    ]);
   });
 
   it("shows other failures with their code", () => {

@@ -49,14 +49,25 @@ export function statusCard(status: EngineStatus): HTMLElement {
       if (status.error.code === "MODEL_NOT_FOUND") {
         return el(
           "section",
-          { class: "card card-warn", role: "alert" },
+          { class: "card card-warn first-run", role: "alert" },
           el("h2", {}, "No model installed yet"),
           el(
             "p",
             {},
-            "Pith runs a small language model on this computer. Fetch the default one (SmolLM2 135M, 98 MB) with ",
+            "Pith runs a small language model on this computer, so nothing you write leaves it. Download the model recommended for this computer, or import a GGUF file you already have.",
+          ),
+          el(
+            "p",
+            { class: "first-run-actions" },
+            el("button", { type: "button", class: "show-models primary" }, "Choose a model to download"),
+            el("button", { type: "button", class: "import-model" }, "Import a GGUF file…"),
+          ),
+          el(
+            "p",
+            { class: "muted" },
+            "From a terminal: ",
             el("code", {}, "npm run fetch-model"),
-            ", then restart Pith.",
+            " fetches the default model (SmolLM2 135M, 98 MB).",
           ),
           el("p", { class: "detail" }, status.error.message),
         );

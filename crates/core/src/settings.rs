@@ -9,10 +9,17 @@
 //! base_url = "https://api.example.com/v1"
 //! model = "some-large-model"
 //! api_key_env = "EXAMPLE_API_KEY"   # the key is read from this variable
+//!
+//! [app]                   # the desktop app's choices (its Settings screen)
+//! hotkey = "Ctrl+Alt+R"   # rephrases the clipboard from anywhere
+//! rephrase_mode = "rewrite"
+//! theme = "system"        # system, light or dark
+//! model = "/path/to/a/model.gguf"   # the model to load; else the default
 //! ```
 
 use crate::error::{Error, Result};
 use crate::routing::{self, Remote};
+use crate::tasks::rephrase::RephraseMode;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +30,122 @@ pub struct UserSettings {
     pub auto_escalate: bool,
     #[serde(default)]
     pub remote: RemoteSettings,
+    #[serde(default)]
+    pub app: AppSettings,
+}
+
+/// The desktop app's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    #[serde(default = "default_hotkey")]
+    pub hotkey: String,
+    #[serde(default = "default_mode")]
+    pub rephrase_mode: RephraseMode,
+    #[serde(default)]
+    pub theme: Theme,
+    /// The model file to load instead of the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<PathBuf>,
+}
+
+pub const DEFAULT_HOTKEY: &str = "Ctrl+Alt+R";
+
+fn default_hotkey() -> String {
+    DEFAULT_HOTKEY.to_string()
+}
+
+fn default_mode() -> RephraseMode {
+    RephraseMode::Rewrite
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            hotkey: default_hotkey(),
+            rephrase_mode: default_mode(),
+            theme: Theme::System,
+            model: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Light or dark as the desktop is.
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// Keys a global shortcut may end in, besides letters and digits.
+const NAMED_KEYS: &[&str] = &[
+    "Space", "Enter", "Tab", "Insert", "Home", "End", "PageUp", "PageDown",
+];
+
+/// Checks a shortcut such as `ctrl+alt+r` and writes it the one way the
+/// app stores and shows it (`Ctrl+Alt+R`). It needs Ctrl, Alt or Super (a
+/// shortcut with Shift alone would steal ordinary typing) and one key: a
+/// letter, a digit, F1–F24, or a named key.
+pub fn normalize_hotkey(text: &str) -> Result<String> {
+    let bad = |why: &str| Error::InvalidInput(format!("the shortcut \"{}\" {why}", text.trim()));
+    let mut mods = [false; 4]; // ctrl, alt, shift, super
+    let mut key: Option<String> = None;
+    for part in text.split('+').map(str::trim) {
+        let slot = match part.to_ascii_lowercase().as_str() {
+            "" => return Err(bad("has an empty part")),
+            "ctrl" | "control" => Some(0),
+            "alt" | "option" => Some(1),
+            "shift" => Some(2),
+            "super" | "meta" | "cmd" | "command" | "win" => Some(3),
+            _ => None,
+        };
+        if let Some(i) = slot {
+            if mods[i] {
+                return Err(bad("repeats a modifier"));
+            }
+            mods[i] = true;
+            continue;
+        }
+        if key.is_some() {
+            return Err(bad("has more than one key; use modifiers and one key"));
+        }
+        key = Some(key_name(part).ok_or_else(|| {
+            bad("ends in a key that cannot be used; use a letter, a digit, F1-F24 or Space")
+        })?);
+    }
+    let key = key.ok_or_else(|| bad("has no key, only modifiers"))?;
+    if !(mods[0] || mods[1] || mods[3]) {
+        return Err(bad("needs Ctrl, Alt or Super"));
+    }
+    let names = ["Ctrl", "Alt", "Shift", "Super"];
+    let mut out: Vec<&str> = names
+        .iter()
+        .zip(mods)
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect();
+    out.push(&key);
+    Ok(out.join("+"))
+}
+
+fn key_name(part: &str) -> Option<String> {
+    let mut chars = part.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return c
+            .is_ascii_alphanumeric()
+            .then(|| c.to_ascii_uppercase().to_string());
+    }
+    let upper = part.to_ascii_uppercase();
+    if let Some(n) = upper.strip_prefix('F').and_then(|n| n.parse::<u8>().ok()) {
+        return (1..=24).contains(&n).then(|| format!("F{n}"));
+    }
+    NAMED_KEYS
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(part))
+        .map(|k| k.to_string())
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +192,24 @@ impl UserSettings {
 
     pub fn load_default() -> Result<Self> {
         default_path().map_or_else(|| Ok(Self::default()), |p| Self::load(&p))
+    }
+
+    /// Writes the settings (to a temporary file, then renamed over the old
+    /// one, so a crash never leaves half a file). The shortcut is checked
+    /// and stored in its normal form.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut checked = self.clone();
+        checked.app.hotkey = normalize_hotkey(&self.app.hotkey)?;
+        let text = toml::to_string_pretty(&checked)
+            .map_err(|e| Error::InvalidInput(format!("the settings cannot be written: {e}")))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        }
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| Error::io(format!("could not write {}", path.display()), e))
     }
 
     /// What the router needs: the remote endpoint only when enabled.
@@ -124,6 +265,61 @@ mod tests {
         let s = UserSettings::load(&path).expect("load").routing();
         assert_eq!(s.remote.map(|r| r.model), Some("big".to_string()));
         assert!(s.auto_escalate);
+    }
+
+    #[test]
+    fn app_settings_round_trip_and_keep_the_remote_section() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("settings.toml");
+        std::fs::write(
+            &path,
+            "[remote]\nenabled = true\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"big\"\n",
+        )
+        .expect("write");
+        let mut s = UserSettings::load(&path).expect("load");
+        assert_eq!(s.app, AppSettings::default());
+        s.app.hotkey = "alt+shift+p".into();
+        s.app.theme = Theme::Dark;
+        s.app.rephrase_mode = RephraseMode::Concise;
+        s.save(&path).expect("save");
+        let again = UserSettings::load(&path).expect("load again");
+        assert_eq!(again.app.hotkey, "Alt+Shift+P");
+        assert_eq!(again.app.theme, Theme::Dark);
+        assert_eq!(again.app.rephrase_mode, RephraseMode::Concise);
+        assert_eq!(again.remote, s.remote, "the remote section is kept");
+        // A bad shortcut is refused and the file is left as it was.
+        s.app.hotkey = "Shift+R".into();
+        assert!(s.save(&path).is_err());
+        assert_eq!(
+            UserSettings::load(&path).expect("load").app.hotkey,
+            "Alt+Shift+P"
+        );
+    }
+
+    #[test]
+    fn shortcuts_are_checked_and_written_one_way() {
+        for (given, stored) in [
+            ("ctrl+alt+r", "Ctrl+Alt+R"),
+            (" Alt + Ctrl + r ", "Ctrl+Alt+R"),
+            ("super+space", "Super+Space"),
+            ("control+shift+f5", "Ctrl+Shift+F5"),
+            ("cmd+1", "Super+1"),
+        ] {
+            assert_eq!(normalize_hotkey(given).expect(given), stored);
+        }
+        for (bad, why) in [
+            ("r", "needs Ctrl"),
+            ("shift+r", "needs Ctrl"),
+            ("ctrl+alt", "no key"),
+            ("ctrl+a+b", "more than one key"),
+            ("ctrl+ctrl+a", "repeats"),
+            ("ctrl++a", "empty part"),
+            ("ctrl+f25", "cannot be used"),
+            ("ctrl+é", "cannot be used"),
+        ] {
+            let err = normalize_hotkey(bad).expect_err(bad).to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

