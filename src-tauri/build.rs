@@ -19,6 +19,16 @@ fn main() {
         "cancel_download",
         "import_model",
         "use_model",
+        "rephrase_pending",
+        "rephrase_run",
+        "rephrase_accept",
+        "rephrase_stop",
+        "rephrase_cancel",
+        "rephrase_summarize",
+        "rewrites",
+        "restore_clipboard",
+        "rephrase_clipboard",
+        "hotkey_status",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

@@ -11,6 +11,7 @@
 mod commands;
 mod documents;
 mod models;
+mod rephrase;
 mod settings;
 mod state;
 mod window;
@@ -35,7 +36,9 @@ fn main() {
     let geometry_dir = data_dir.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .manage(state::AppState::open())
+        .manage(rephrase::Rephraser::default())
         .on_window_event(move |w, event| match event {
             tauri::WindowEvent::DragDrop(drag) => documents::on_drag_drop(w.app_handle(), drag),
             tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_) => {
@@ -53,6 +56,13 @@ fn main() {
             if let Some(listener) = listener {
                 let handle = app.handle().clone();
                 window::instance::listen(listener, move || window::show_main(&handle));
+            }
+            let hotkey = settings::load()
+                .map(|s| s.app.hotkey)
+                .unwrap_or_else(|_| pith_core::settings::DEFAULT_HOTKEY.to_string());
+            let status = rephrase::register(app.handle(), &hotkey);
+            if let Some(why) = status.message {
+                eprintln!("pith-desktop: {why}");
             }
             if let Err(e) = window::tray(app.handle()) {
                 eprintln!("pith-desktop: no tray icon on this desktop ({e})");
@@ -78,6 +88,16 @@ fn main() {
             models::cancel_download,
             models::import_model,
             models::use_model,
+            rephrase::rephrase_pending,
+            rephrase::rephrase_run,
+            rephrase::rephrase_accept,
+            rephrase::rephrase_stop,
+            rephrase::rephrase_cancel,
+            rephrase::rephrase_summarize,
+            rephrase::rewrites,
+            rephrase::restore_clipboard,
+            rephrase::rephrase_clipboard,
+            rephrase::hotkey_status,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

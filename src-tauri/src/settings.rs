@@ -40,9 +40,15 @@ pub fn get_settings() -> Reply<SettingsView> {
 
 /// Saves the app's settings, keeping the rest of the file; returns them as
 /// stored (the shortcut in its normal form).
+/// A changed shortcut is registered at once (its status goes to the window).
 #[tauri::command]
-pub fn save_settings(app: AppSettings) -> Reply<AppSettings> {
-    update(|s| s.app = app)
+pub fn save_settings(handle: tauri::AppHandle, app: AppSettings) -> Reply<AppSettings> {
+    let before = load()?.app.hotkey;
+    let stored = update(|s| s.app = app)?;
+    if stored.hotkey != before {
+        crate::rephrase::register(&handle, &stored.hotkey);
+    }
+    Ok(stored)
 }
 
 /// Changes the settings file: read, change, check, write.

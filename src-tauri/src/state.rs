@@ -1,7 +1,7 @@
 //! What the app holds: the inference worker once the model has loaded, the
 //! history store, and the cancel token of the reply being written.
 
-use pith_core::engine::{CancelToken, Engine, ModelInfo, Priority, Worker};
+use pith_core::engine::{CancelToken, Engine, ModelInfo, PauseGate, Priority, Worker};
 use pith_core::error::ErrorPayload;
 use pith_core::history::{self, History};
 use pith_core::{Error, Result};
@@ -30,9 +30,13 @@ pub struct AppState {
     files: Mutex<Vec<PathBuf>>,
     /// The cancel token of the model download in progress.
     download: Mutex<Option<CancelToken>>,
+    /// The hotkey's own engine (the same model, a smaller window).
+    rephraser: Mutex<Option<Worker<LlamaEngine>>>,
+    /// Held while the hotkey's engine works: the main engine's jobs wait.
+    gate: PauseGate,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -56,6 +60,8 @@ impl AppState {
             current: Mutex::new(None),
             files: Mutex::new(Vec::new()),
             download: Mutex::new(None),
+            rephraser: Mutex::new(None),
+            gate: PauseGate::default(),
         }
     }
 
@@ -79,13 +85,70 @@ impl AppState {
         R: Send + 'static,
         F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
     {
-        let ticket = match lock(&self.worker).as_ref() {
+        self.run_in(&self.current, priority, job).await
+    }
+
+    /// `run`, keeping the job's cancel token in `slot` (the rephrase popup
+    /// stops its own job, never a chat reply).
+    pub async fn run_in<R, F>(
+        &self,
+        slot: &Mutex<Option<CancelToken>>,
+        priority: Priority,
+        job: F,
+    ) -> std::result::Result<R, ErrorPayload>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
+    {
+        self.run_on(&self.worker, slot, priority, job).await
+    }
+
+    /// A hotkey rewrite: on the rephrase engine (its own copy of the model,
+    /// its instructions' state kept), so it never waits for a chat reply;
+    /// while it runs, work on the main engine pauses between tokens. Until
+    /// the rephrase engine has loaded, the main engine takes it first in
+    /// its queue.
+    pub async fn run_rephrase<R, F>(
+        &self,
+        slot: &Mutex<Option<CancelToken>>,
+        job: F,
+    ) -> std::result::Result<R, ErrorPayload>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
+    {
+        let gate = self.gate.clone();
+        let held = move |engine: &mut LlamaEngine, cancel: &CancelToken| {
+            let _hold = gate.hold();
+            job(engine, cancel)
+        };
+        if lock(&self.rephraser).is_some() {
+            self.run_on(&self.rephraser, slot, Priority::Interactive, held)
+                .await
+        } else {
+            self.run_on(&self.worker, slot, Priority::Interactive, held)
+                .await
+        }
+    }
+
+    async fn run_on<R, F>(
+        &self,
+        worker: &Mutex<Option<Worker<LlamaEngine>>>,
+        slot: &Mutex<Option<CancelToken>>,
+        priority: Priority,
+        job: F,
+    ) -> std::result::Result<R, ErrorPayload>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
+    {
+        let ticket = match lock(worker).as_ref() {
             Some(worker) => worker.submit(priority, job),
             None => return Err(not_ready(&self.status())),
         };
-        *lock(&self.current) = Some(ticket.cancel_token());
+        *lock(slot) = Some(ticket.cancel_token());
         let waited = tauri::async_runtime::spawn_blocking(move || ticket.wait()).await;
-        *lock(&self.current) = None;
+        *lock(slot) = None;
         waited
             .map_err(|e| Error::Inference(e.to_string()).to_payload())?
             .map_err(|e| e.to_payload())
@@ -132,7 +195,10 @@ impl AppState {
 
     fn set(&self, status: EngineStatus, worker: Option<Worker<LlamaEngine>>) {
         *lock(&self.status) = status;
-        *lock(&self.worker) = worker;
+        *lock(&self.worker) = worker.map(|w| w.paused_by(self.gate.clone()));
+        if lock(&self.worker).is_none() {
+            *lock(&self.rephraser) = None;
+        }
     }
 }
 
@@ -175,6 +241,7 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
                 Ok((worker, EngineStatus::Ready { model, threads }))
             });
         let state = app.state::<AppState>();
+        let rephrase_model = loaded.as_ref().ok().map(|(_, status)| status.clone());
         match loaded {
             Ok((worker, status)) => state.set(status, Some(worker)),
             Err(e) => state.set(
@@ -185,5 +252,25 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
             ),
         }
         let _ = app.emit("engine-status", state.status());
+        if let Some(EngineStatus::Ready { model, .. }) = rephrase_model {
+            let available = pith_core::hardware::probe_memory().memory.available_bytes;
+            if pith_core::models::plan::hotkey_engine_fits(model.size_bytes, available) {
+                load_rephraser(&state, PathBuf::from(model.path));
+            }
+        }
     });
+}
+
+/// The hotkey's engine: the same model file (memory-mapped, so its weights
+/// are shared), a 2,048-token window, and the saved instruction states.
+fn load_rephraser(state: &AppState, path: PathBuf) {
+    let options = LoadOptions {
+        context: Some(2048),
+        states: pith_core::engine::state::StateStore::in_data_dir(),
+        ..LoadOptions::default()
+    };
+    match Worker::spawn(move || LlamaEngine::load(&path, &options)) {
+        Ok(worker) => *lock(&state.rephraser) = Some(worker),
+        Err(e) => eprintln!("pith-desktop: the hotkey shares the main engine ({e})"),
+    }
 }

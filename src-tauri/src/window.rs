@@ -24,13 +24,9 @@ fn geometry_file(data_dir: &Path) -> PathBuf {
     data_dir.join("window.json")
 }
 
-/// Puts the window where it last was (when that is still on a screen),
-/// then shows it.
-pub fn restore<R: Runtime>(w: &WebviewWindow<R>, data_dir: Option<&Path>) {
-    let saved = data_dir.and_then(|d| window::load(&geometry_file(d)));
-    let screens: Vec<Rect> = w
-        .available_monitors()
-        .unwrap_or_default()
+/// The connected monitors as plain rectangles (physical pixels).
+pub fn screens(monitors: Vec<tauri::Monitor>) -> Vec<Rect> {
+    monitors
         .iter()
         .map(|m| Rect {
             x: m.position().x,
@@ -38,7 +34,14 @@ pub fn restore<R: Runtime>(w: &WebviewWindow<R>, data_dir: Option<&Path>) {
             width: m.size().width,
             height: m.size().height,
         })
-        .collect();
+        .collect()
+}
+
+/// Puts the window where it last was (when that is still on a screen),
+/// then shows it.
+pub fn restore<R: Runtime>(w: &WebviewWindow<R>, data_dir: Option<&Path>) {
+    let saved = data_dir.and_then(|d| window::load(&geometry_file(d)));
+    let screens = screens(w.available_monitors().unwrap_or_default());
     let scale = w.scale_factor().unwrap_or(1.0);
     let min = ((MIN_SIZE.0 * scale) as u32, (MIN_SIZE.1 * scale) as u32);
     if let Some(place) = saved.and_then(|s| window::restore(s, &screens, min)) {
@@ -67,15 +70,17 @@ pub fn remember<R: Runtime>(w: &tauri::Window<R>, data_dir: &Path) {
 
 /// The tray icon. Where the desktop shows no tray, its absence is only
 /// reported: the window and the shortcut work without it.
-pub fn tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+pub fn tray(app: &AppHandle) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open Pith", true, None::<&str>)?;
+    let rephrase = MenuItem::with_id(app, "rephrase", "Rephrase clipboard", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Pith", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &rephrase, &quit])?;
     let mut builder = TrayIconBuilder::with_id("pith")
         .tooltip("Pith")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "open" => show_main(app),
+            "rephrase" => crate::rephrase::start(app),
             "quit" => app.exit(0),
             _ => {}
         });

@@ -54,16 +54,24 @@ fn the_csp_allows_no_eval_no_inline_script_and_no_remote_source() {
     assert_eq!(directive(&csp, "object-src"), ["'none'"]);
 }
 
+/// The windows a capability file names and the permissions it grants.
+fn capability(name: &str) -> (Vec<String>, Vec<String>) {
+    let cap = json(&format!("capabilities/{name}.json"));
+    let strings = |key: &str| -> Vec<String> {
+        cap[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {key}"))
+            .iter()
+            .map(|p| p.as_str().expect("plain names").to_string())
+            .collect()
+    };
+    (strings("windows"), strings("permissions"))
+}
+
 #[test]
 fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
-    let cap = json("capabilities/main.json");
-    assert_eq!(cap["windows"], serde_json::json!(["main"]));
-    let permissions: Vec<&str> = cap["permissions"]
-        .as_array()
-        .expect("permissions")
-        .iter()
-        .map(|p| p.as_str().expect("plain permission names"))
-        .collect();
+    let (windows, permissions) = capability("main");
+    assert_eq!(windows, ["main"]);
     assert_eq!(
         permissions,
         [
@@ -85,6 +93,10 @@ fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
             "allow-cancel-download",
             "allow-import-model",
             "allow-use-model",
+            "allow-rewrites",
+            "allow-restore-clipboard",
+            "allow-rephrase-clipboard",
+            "allow-hotkey-status",
         ]
     );
 }
@@ -93,7 +105,11 @@ fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
 fn every_app_command_is_in_the_manifest_and_allowed() {
     let build = std::fs::read_to_string(format!("{}/build.rs", env!("CARGO_MANIFEST_DIR")))
         .expect("build.rs");
-    let cap = json("capabilities/main.json").to_string();
+    let cap = format!(
+        "{}{}",
+        json("capabilities/main.json"),
+        json("capabilities/popup.json")
+    );
     let main = std::fs::read_to_string(format!("{}/src/main.rs", env!("CARGO_MANIFEST_DIR")))
         .expect("main.rs");
     let listed = [
@@ -114,6 +130,16 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
         "cancel_download",
         "import_model",
         "use_model",
+        "rephrase_pending",
+        "rephrase_run",
+        "rephrase_accept",
+        "rephrase_stop",
+        "rephrase_cancel",
+        "rephrase_summarize",
+        "rewrites",
+        "restore_clipboard",
+        "rephrase_clipboard",
+        "hotkey_status",
     ];
     // Every #[tauri::command] in the shell is one of these: a new command
     // cannot slip in without the manifest and capability entries below.
@@ -155,4 +181,22 @@ fn every_app_command_is_in_the_manifest_and_allowed() {
             "{command} registered"
         );
     }
+}
+
+#[test]
+fn the_rephrase_popup_may_only_rewrite_accept_and_cancel() {
+    let (windows, permissions) = capability("popup");
+    assert_eq!(windows, ["popup"]);
+    assert_eq!(
+        permissions,
+        [
+            "core:event:default",
+            "allow-rephrase-pending",
+            "allow-rephrase-run",
+            "allow-rephrase-accept",
+            "allow-rephrase-stop",
+            "allow-rephrase-cancel",
+            "allow-rephrase-summarize",
+        ]
+    );
 }

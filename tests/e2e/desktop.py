@@ -227,6 +227,20 @@ class Driver:
     def title(self):
         return self.call("GET", self.s("/title"))
 
+    def script(self, source, *args):
+        return self.call("POST", self.s("/execute/sync"), {"script": source, "args": list(args)})
+
+    def switch_to(self, title, timeout=30):
+        """Makes the window whose title is `title` the one driven (the
+        rephrase popup is a second window of the same app)."""
+        def find():
+            for handle in self.call("GET", self.s("/window/handles")):
+                self.call("POST", self.s("/window"), {"handle": handle})
+                if self.title() == title:
+                    return handle
+            return None
+        return wait_for(find, timeout, f"a window titled {title!r}")
+
     def close(self):
         if self.session:
             try:
@@ -382,3 +396,21 @@ class ModelServer:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def clipboard(screen, text=None, mime=None, path=None):
+    """Reads the clipboard, or sets it to `text` (or the file at `path` as `mime`)."""
+    if text is None and path is None:
+        r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=screen.env, capture_output=True,
+                           text=True, timeout=10)
+        return r.stdout
+    args = ["xclip", "-selection", "clipboard"] + (["-t", mime] if mime else [])
+    if path is not None:
+        subprocess.run(args + ["-i", str(path)], env=screen.env, check=True, timeout=10)
+    else:
+        subprocess.run(args, input=text, text=True, env=screen.env, check=True, timeout=10)
+    return None
+
+
+def press(screen, keys):
+    subprocess.run(["xdotool", "key", keys], env=screen.env, check=True)

@@ -8,7 +8,7 @@ import unittest
 
 import pathlib
 
-from tests.e2e.desktop import (DEFAULT_MODEL, Driver, ModelServer, Screen, app_binary, drag_file,
+from tests.e2e.desktop import (DEFAULT_MODEL, Driver, ModelServer, Screen, app_binary, clipboard, drag_file, press,
                                retry_if_driver_crashed, wait_for, write_pdf)
 
 TOPICS = [
@@ -433,6 +433,148 @@ class WindowTest(unittest.TestCase):
         finally:
             third.terminate()
             third.wait(timeout=20)
+
+    def rewrites_in(self, data):
+        db = sqlite3.connect(os.path.join(data, "history.sqlite3"))
+        try:
+            return db.execute("SELECT original, result, mode, accepted FROM rewrites ORDER BY id").fetchall()
+        finally:
+            db.close()
+
+    @retry_if_driver_crashed
+    def test_the_hotkey_rewrites_the_clipboard_and_accept_puts_the_shown_result_there(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-hotkey-")
+        original = "i has went to the store yesterday and buyed three apple."
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            main = driver.call("GET", driver.s("/window"))
+            clipboard(self.screen, original)
+            subprocess.run(["xdotool", "mousemove", "300", "200"], env=self.screen.env, check=True)
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            shown = wait_for(lambda: driver.script(
+                "return document.querySelector('.popup-result').dataset.text || null;"), 90, "the rewrite")
+            self.assertNotEqual(shown.strip(), original)
+            self.assertEqual(driver.script("return document.activeElement.className;"), "primary popup-accept")
+            self.assertTrue(driver.find(".diff del") or driver.find(".diff ins"), "the changes are marked")
+            self.screen.screenshot_drawn("hotkey-popup.png")
+            press(self.screen, "Return")
+            wait_for(lambda: clipboard(self.screen) == shown, 20, "the result on the clipboard")
+            wait_for(lambda: not self.screen.windows("^Pith — Rephrase$", visible=True), 10, "the popup to close")
+            self.assertEqual(self.rewrites_in(data), [(original, shown, "rewrite", 1)])
+
+            # The main window lists it and puts the original back.
+            driver.call("POST", driver.s("/window"), {"handle": main})
+            driver.click(".rewrites-button")
+            wait_for(lambda: driver.find(".rewrite"), 20, "the rewrite history")
+            self.assertIn("accepted", driver.text(".rewrite-head"))
+            self.assertIn("Ctrl+Alt+R", driver.text(".hotkey-line"))
+            time.sleep(1)
+            self.screen.screenshot_drawn("rewrites.png")
+            driver.click(".restore-clipboard")
+            wait_for(lambda: clipboard(self.screen) == original, 20, "the original back on the clipboard")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
+    def test_a_hotkey_rewrite_goes_ahead_of_a_chat_reply_being_written(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-hotkey-first-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            main = driver.call("GET", driver.s("/window"))
+            time.sleep(3)  # the hotkey's own engine loads after the main one
+            driver.type("textarea", "Write a very long essay about the history of bread.\ue007")
+            streaming = '.msg-assistant[data-status="streaming"] .msg-text'
+            wait_for(lambda: len(driver.text(streaming) or "") > 10, 60, "the reply to start")
+            clipboard(self.screen, "me and him goes to the park every sunday.")
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            shown = wait_for(lambda: driver.script(
+                "return document.querySelector('.popup-result').dataset.text || null;"), 60, "the rewrite")
+            self.assertTrue(shown)
+            driver.call("POST", driver.s("/window"), {"handle": main})
+            self.assertTrue(driver.find('.msg-assistant[data-status="streaming"]'),
+                            "the chat reply was still being written when the rewrite was done")
+            wait_for(lambda: driver.find('.msg-assistant[data-status="complete"]'), 180, "the chat reply to finish")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
+    def test_cancel_leaves_the_clipboard_alone_and_empty_or_image_clipboards_are_explained(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-hotkey-cancel-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            text = "Could you send me the report by Friday?"
+            clipboard(self.screen, text)
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            wait_for(lambda: driver.script("return document.querySelector('.popup-result').dataset.text || null;"),
+                     90, "the rewrite")
+            press(self.screen, "Escape")
+            wait_for(lambda: not self.screen.windows("^Pith — Rephrase$", visible=True), 10, "the popup to close")
+            self.assertEqual(clipboard(self.screen), text)
+            rows = self.rewrites_in(data)
+            self.assertEqual([(r[0], r[3]) for r in rows], [(text, 0)], "recorded as not used")
+
+            clipboard(self.screen, "")
+            press(self.screen, "ctrl+alt+r")
+            note = wait_for(lambda: self.screen.windows("^Pith — Rephrase$", visible=True) and
+                            driver.text(".popup-note.error"), 20, "the empty-clipboard message")
+            self.assertIn("The clipboard is empty", note)
+            self.screen.screenshot_drawn("hotkey-empty.png")
+            press(self.screen, "Escape")
+            wait_for(lambda: not self.screen.windows("^Pith — Rephrase$", visible=True), 10, "the popup to close")
+
+            picture = pathlib.Path(data) / "picture.png"
+            subprocess.run(["convert", "-size", "8x8", "xc:red", str(picture)], check=True)
+            clipboard(self.screen, mime="image/png", path=picture)
+            press(self.screen, "ctrl+alt+r")
+            note = wait_for(lambda: "image" in (driver.text(".popup-note.error") or "") and
+                            driver.text(".popup-note.error"), 20, "the image message")
+            self.assertIn("holds an image", note)
+            press(self.screen, "Escape")
+            self.assertEqual(len(self.rewrites_in(data)), 1, "nothing recorded for nothing rewritten")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
+    def test_a_shortcut_taken_by_another_program_is_reported_with_the_way_around_it(self):
+        # Another app (here a second Pith with its own data folder) holds Ctrl+Alt+R.
+        holder = subprocess.Popen([app_binary()], env=dict(self.screen.env, PITH_DATA_DIR=tempfile.mkdtemp()),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        driver = None
+        try:
+            self.screen.find_window("^Pith$", visible=True)
+            time.sleep(2)
+            driver = Driver(self.screen, {"PITH_DATA_DIR": tempfile.mkdtemp(prefix="pith-e2e-conflict-")})
+            error = wait_for(lambda: driver.text(".error"), 30, "the shortcut's error")
+            self.assertIn("Ctrl+Alt+R could not be registered", error)
+            self.assertIn("pith rephrase --clipboard", error)
+        finally:
+            holder.terminate()
+            holder.wait(timeout=20)
+            if driver:
+                driver.close()
+
+    def test_the_command_line_rewrites_the_clipboard_for_desktops_without_the_shortcut(self):
+        pith = os.path.join(os.path.dirname(app_binary()), "pith")
+        data = tempfile.mkdtemp(prefix="pith-e2e-cli-clip-")
+        env = dict(self.screen.env, PITH_DATA_DIR=data)
+        clipboard(self.screen, "teh meeting is on tuesday")
+        out = subprocess.run([pith, "rephrase", "--clipboard", "--mode", "proofread"], env=env,
+                             capture_output=True, text=True, timeout=300)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(clipboard(self.screen).strip(), out.stdout.strip())
+        self.assertNotEqual(out.stdout.strip(), "teh meeting is on tuesday")
+        self.assertEqual(self.rewrites_in(data)[0][3], 1)
+        clipboard(self.screen, "")
+        empty = subprocess.run([pith, "rephrase", "--clipboard"], env=env, capture_output=True, text=True,
+                               timeout=120)
+        self.assertEqual(empty.returncode, 1)
+        self.assertIn("empty", empty.stderr.lower())
 
     def test_the_app_starts_without_webdriver_and_quits_cleanly(self):
         proc = subprocess.Popen([app_binary()], env=dict(self.screen.env, PITH_DATA_DIR=tempfile.mkdtemp()),

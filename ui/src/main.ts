@@ -13,6 +13,20 @@ import {
   importModel,
   saveSettings,
   useModel,
+  hotkeyStatus,
+  onHotkeyStatus,
+  onRephraseRequest,
+  onRewritesChanged,
+  rephraseAccept,
+  rephraseCancel,
+  rephraseClipboard,
+  rephrasePending,
+  rephraseRun,
+  rephraseStop,
+  rephraseSummarize,
+  restoreClipboard,
+  rewrites,
+  type HotkeyStatus,
   onFileDrop,
   openFile,
   summarizeFile,
@@ -37,6 +51,8 @@ import {
 import { el } from "./dom";
 import { dropOverlay, summaryCard } from "./documents";
 import { downloadRow, modelPanel } from "./models";
+import { Popup } from "./popup";
+import { rewritesPanel } from "./rewrites";
 import { applyTheme, settingsPanel } from "./settings";
 import { modelSummary, statusCard, statusPill } from "./view";
 
@@ -50,7 +66,8 @@ class App {
   private active: number | null = null;
   private sending = false;
   /** The panel shown in place of a conversation, if any. */
-  private panel: "models" | "settings" | null = null;
+  private panel: "models" | "settings" | "rewrites" | null = null;
+  private hotkey: HotkeyStatus | null = null;
 
   private pill: HTMLElement = el("span");
   private readonly modelLine = el("p", { class: "model-line" });
@@ -89,9 +106,11 @@ class App {
     open.addEventListener("click", () => void this.pickAndSummarize());
     const models = el("button", { class: "models-button", type: "button" }, "Model & hardware");
     models.addEventListener("click", () => void this.showModels());
+    const rewritesButton = el("button", { class: "rewrites-button", type: "button" }, "Rewrites");
+    rewritesButton.addEventListener("click", () => void this.showRewrites());
     const settings = el("button", { class: "settings-button", type: "button" }, "Settings");
     settings.addEventListener("click", () => void this.showSettings());
-    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, settings, this.modelLine);
+    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, rewritesButton, settings, this.modelLine);
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => void this.refreshList(), 200);
@@ -124,7 +143,10 @@ class App {
       const action = target.closest<HTMLElement>("[data-action]")?.dataset.action;
       if (action === "edit") this.startEditing();
       else if (action === "regenerate") void this.regenerate();
-      else void this.onModelAction(target);
+      else if (target.closest(".rephrase-now")) void rephraseClipboard();
+      else if (target.closest(".restore-clipboard")) {
+        restoreClipboard().then(() => this.showNotice("The original clipboard text is back."), (err: unknown) => this.showError(err));
+      } else void this.onModelAction(target);
     });
     this.statusSlot.addEventListener("click", (e) => void this.onModelAction(e.target as HTMLElement));
     this.editNote.hidden = true;
@@ -338,6 +360,29 @@ class App {
     return true;
   }
 
+  /** The shortcut's state changed (registered at start or after Settings). */
+  setHotkey(status: HotkeyStatus): void {
+    this.hotkey = status;
+    if (!status.registered && status.message) this.showError({ code: "INVALID_INPUT", message: status.message });
+    if (this.panel === "rewrites") void this.showRewrites();
+  }
+
+  rewritesChanged(): void {
+    if (this.panel === "rewrites") void this.showRewrites();
+  }
+
+  /** The rewrite history with the shortcut's state. */
+  async showRewrites(): Promise<void> {
+    if (!this.enterPanel()) return;
+    this.panel = "rewrites";
+    await this.refreshList();
+    try {
+      this.messages.replaceChildren(rewritesPanel(await rewrites(), this.hotkey));
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
   /** The settings form in place of the conversation. */
   async showSettings(): Promise<void> {
     if (!this.enterPanel()) return;
@@ -494,13 +539,29 @@ class App {
 }
 
 const root = document.querySelector<HTMLDivElement>("#app");
-if (root) {
+getSettings()
+  .then((s) => applyTheme(s.app.theme))
+  .catch(() => undefined);
+if (root && location.hash === "#popup") {
+  // The rephrase popup's window loads this page with #popup.
+  const popup = new Popup({
+    pending: rephrasePending,
+    run: rephraseRun,
+    accept: rephraseAccept,
+    stop: rephraseStop,
+    cancel: rephraseCancel,
+    summarize: rephraseSummarize,
+  });
+  popup.mount(root);
+  void onRephraseRequest((p) => void popup.open(p));
+  void rephrasePending().then((p) => p && popup.open(p));
+} else if (root) {
   const app = new App();
   app.mount(root);
   void onEngineStatus((s) => app.setEngine(s));
-  getSettings()
-    .then((s) => applyTheme(s.app.theme))
-    .catch(() => undefined);
+  void onHotkeyStatus((s) => app.setHotkey(s));
+  void hotkeyStatus().then((s) => s.shortcut && app.setHotkey(s));
+  void onRewritesChanged(() => app.rewritesChanged());
   appStatus()
     .then((s) => app.setEngine(s.engine))
     .catch((e: unknown) => app.setEngine({ state: "failed", error: { code: "IO", message: String(e) } }));

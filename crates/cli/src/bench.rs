@@ -148,6 +148,52 @@ fn proofread_speed(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Va
     }))
 }
 
+/// About 40 words, as copied before pressing the hotkey.
+const HOTKEY_TEXT: &str =
+    "hey, just wanted to let you know that the meeting got moved to thursday \
+    afternoon because half the team is out on wednesday, so could you update the slides and send \
+    them round before then if you get a chance, thanks a lot";
+
+/// The hotkey in the default mode (rewrite): first token and whole result
+/// with the mode's instructions already evaluated, as the app keeps them,
+/// and from a cold cache. Best of three each; the outputs are the same.
+fn hotkey_speed(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Value> {
+    use pith_core::engine::{GenerateRequest, Prompt};
+    use pith_core::tasks::rephrase::{build_request, completion_prefix, Strategy};
+    let mode = RephraseMode::Rewrite;
+    let n = engine.count_tokens(HOTKEY_TEXT)?;
+    let request = build_request(HOTKEY_TEXT, mode, Strategy::Completion, n * 2 + 48);
+    let warm = GenerateRequest::new(Prompt::Raw(completion_prefix(mode)), 1);
+    let cancel = CancelToken::new();
+    let best = |a: Option<pith_core::engine::Generation>, b: pith_core::engine::Generation| match a
+    {
+        Some(a) if a.ttft_s <= b.ttft_s => Some(a),
+        _ => Some(b),
+    };
+    let (mut cached, mut cold) = (None, None);
+    for _ in 0..3 {
+        engine.clear_cache();
+        engine.generate(&warm, &cancel, &mut |_| {})?;
+        cached = best(cached, engine.generate(&request, &cancel, &mut |_| {})?);
+        engine.clear_cache();
+        cold = best(cold, engine.generate(&request, &cancel, &mut |_| {})?);
+    }
+    let (Some(cached), Some(cold)) = (cached, cold) else {
+        return Ok(serde_json::json!({}));
+    };
+    Ok(serde_json::json!({
+        "hotkey_words": HOTKEY_TEXT.split_whitespace().count(),
+        "hotkey_ttft_cached_s": round3(cached.ttft_s),
+        "hotkey_ttft_uncached_s": round3(cold.ttft_s),
+        "hotkey_total_cached_s": round3(cached.total_s),
+        "hotkey_total_uncached_s": round3(cold.total_s),
+        "hotkey_ttft_speedup": ((cold.ttft_s / cached.ttft_s.max(1e-9)) * 10.0).round() / 10.0,
+        "hotkey_evaluated_cached": cached.evaluated_prompt_tokens,
+        "hotkey_evaluated_uncached": cold.evaluated_prompt_tokens,
+        "hotkey_same_output": cached.text == cold.text,
+    }))
+}
+
 /// Bringing back a ~1,500-token conversation: from its state file against
 /// evaluating it again. Best of three each.
 fn restore_speed(
@@ -234,6 +280,8 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     );
     let rephrase_ttft_s = first_piece.map(round3);
 
+    eprintln!("pith bench: hotkey rewrite with and without the cached instructions ...");
+    let hotkey = hotkey_speed(&mut engine).or_fail(true)?;
     eprintln!("pith bench: chat turn 10 with and without prefix reuse ...");
     let chat = chat_ttft(&mut engine).or_fail(true)?;
     eprintln!("pith bench: proofreading with and without prompt lookup ...");
@@ -262,7 +310,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
         "peak_rss_mb": peak_rss_mb(),
     });
     if let Some(all) = value.as_object_mut() {
-        for more in [&chat, &proofread, &restore, &doc] {
+        for more in [&hotkey, &chat, &proofread, &restore, &doc] {
             if let Some(more) = more.as_object() {
                 all.extend(more.clone());
             }

@@ -57,14 +57,25 @@ pub fn cancel_on_ctrl_c(token: pith_core::engine::CancelToken) {
 /// and is offered otherwise.
 pub fn rephrase(
     args: &ModelArgs,
-    mode: RephraseMode,
+    mode: Option<RephraseMode>,
     text: Option<String>,
+    from_clipboard: bool,
     json: bool,
     verbose: bool,
     larger: bool,
 ) -> Result<(), Failure> {
-    let text = input_text(text).or_fail(json)?;
     let settings = UserSettings::load_default().or_fail(json)?;
+    let text = if from_clipboard {
+        crate::clipboard::read().and_then(|t| tasks::validate_text(&t))
+    } else {
+        input_text(text)
+    }
+    .or_fail(json)?;
+    let mode = mode.unwrap_or(if from_clipboard {
+        settings.app.rephrase_mode
+    } else {
+        RephraseMode::Proofread
+    });
     let mut request = Request::new(Task::Rephrase, &text);
     request.larger = larger;
     let (path, mut route) = crate::serve::choose(args, &request, &settings).or_fail(json)?;
@@ -88,6 +99,14 @@ pub fn rephrase(
         }
     }
     let r = result.or_fail(json)?;
+    if from_clipboard {
+        crate::clipboard::write(&r.text).or_fail(json)?;
+        let recorded = crate::history::open_store()
+            .and_then(|mut h| h.record_rewrite(&text, &r.text, r.mode.name(), true, Some(&model)));
+        if let Err(e) = recorded {
+            eprintln!("pith: the rewrite was not saved in the history: {e}");
+        }
+    }
     if json {
         let value = serde_json::json!({
             "text": r.text,

@@ -6,6 +6,7 @@
 
 mod bench;
 mod chat;
+mod clipboard;
 mod history;
 mod jobs;
 mod models;
@@ -54,10 +55,17 @@ enum Command {
     /// real rewrite, pith says why and exits with status 3.
     Rephrase {
         /// proofread | rewrite | friendly | professional | concise | bullets
-        #[arg(long, short, default_value = "proofread")]
-        mode: RephraseMode,
+        /// (default: proofread; with --clipboard, the mode in Settings)
+        #[arg(long, short)]
+        mode: Option<RephraseMode>,
         /// The text; `-` or nothing reads standard input.
+        #[arg(conflicts_with = "clipboard")]
         text: Option<String>,
+        /// Rewrite the clipboard's text and put the result back on the
+        /// clipboard (bind this to a key where the app's shortcut cannot be
+        /// registered, e.g. on Wayland). The rewrite is kept in the history.
+        #[arg(long)]
+        clipboard: bool,
         /// Print one JSON object instead of the text.
         #[arg(long)]
         json: bool,
@@ -168,11 +176,12 @@ fn main() -> ExitCode {
         Command::Rephrase {
             mode,
             text,
+            clipboard,
             json,
             verbose,
             larger,
             model,
-        } => jobs::rephrase(&model, mode, text, json, verbose, larger),
+        } => jobs::rephrase(&model, mode, text, clipboard, json, verbose, larger),
         Command::Summarize {
             file,
             length,

@@ -21,7 +21,7 @@ pub use worker::{Priority, Ticket, Worker};
 
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Who said a message in a conversation.
@@ -239,19 +239,64 @@ pub struct ModelInfo {
 }
 
 /// Shared flag that stops a request at the next check (every token, and
-/// between prompt chunks). Cheap to clone.
+/// between prompt chunks). Cheap to clone. A token may also watch a
+/// [`PauseGate`]: while the gate is held, the request waits at those same
+/// checks, its state untouched, and then goes on.
 #[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken {
+    cancelled: Arc<AtomicBool>,
+    pause: Option<PauseGate>,
+}
 
 impl CancelToken {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+    /// A token whose request waits while `gate` is held.
+    pub fn paused_by(gate: PauseGate) -> Self {
+        Self {
+            pause: Some(gate),
+            ..Self::default()
+        }
     }
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+    /// True once cancelled; first waits while the token's gate is held.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        if let Some(gate) = &self.pause {
+            while gate.is_held() && !self.cancelled.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+/// Lets urgent work (the hotkey's rewrite, on its own engine) go ahead of
+/// long work on another engine (a chat reply, a document): while any
+/// [`PauseHold`] lives, requests whose token watches the gate wait between
+/// tokens, so the CPU is the urgent work's.
+#[derive(Debug, Clone, Default)]
+pub struct PauseGate(Arc<AtomicUsize>);
+
+/// Holds a [`PauseGate`] until dropped.
+#[derive(Debug)]
+pub struct PauseHold(Arc<AtomicUsize>);
+
+impl PauseGate {
+    pub fn hold(&self) -> PauseHold {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        PauseHold(self.0.clone())
+    }
+    pub fn is_held(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
+}
+
+impl Drop for PauseHold {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

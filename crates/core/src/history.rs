@@ -19,7 +19,7 @@ pub use export::{ConversationExport, ExportFormat};
 pub use schema::MIGRATIONS;
 pub use store::{
     title_from, Conversation, ConversationId, History, Message, MessageId, MessageStats,
-    MessageStatus, OpenReport, SavedSummary, SearchHit, StreamSaver,
+    MessageStatus, OpenReport, Rewrite, SavedSummary, SearchHit, StreamSaver,
 };
 
 /// The database file inside the data folder.

@@ -12,6 +12,7 @@
 //! - [`error`]: one error type with codes the UI branches on.
 
 pub mod api;
+pub mod clipboard;
 pub mod documents;
 pub mod engine;
 pub mod error;

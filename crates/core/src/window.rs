@@ -62,6 +62,36 @@ pub fn restore(saved: Rect, screens: &[Rect], min: (u32, u32)) -> Option<Rect> {
     })
 }
 
+/// Where the rephrase popup opens: just below and right of the pointer,
+/// moved as needed to lie wholly on the screen under the pointer (the
+/// first screen when the pointer is on none).
+pub fn popup_place(pointer: (i32, i32), size: (u32, u32), screens: &[Rect]) -> (i32, i32) {
+    const OFFSET: i32 = 16;
+    let (px, py) = pointer;
+    let screen = screens
+        .iter()
+        .find(|s| px >= s.x && py >= s.y && px < s.x + s.width as i32 && py < s.y + s.height as i32)
+        .or(screens.first());
+    let Some(s) = screen else {
+        return (px + OFFSET, py + OFFSET);
+    };
+    let fit = |p: i32, len: u32, lo: i32, span: u32| {
+        let hi = lo + span as i32 - len as i32;
+        p.min(hi).max(lo)
+    };
+    // Below the pointer when there is room, else above it.
+    let below = py + OFFSET;
+    let y = if below + size.1 as i32 <= s.y + s.height as i32 {
+        below
+    } else {
+        py - OFFSET - size.1 as i32
+    };
+    (
+        fit(px + OFFSET, size.0, s.x, s.width),
+        fit(y, size.1, s.y, s.height),
+    )
+}
+
 /// Reads the saved place; a missing or damaged file is no place at all.
 pub fn load(path: &Path) -> Option<Rect> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
@@ -133,6 +163,20 @@ mod tests {
             restore(r(100, -300, 800, 600), &[SCREEN], MIN),
             Some(r(560, 240, 800, 600))
         );
+    }
+
+    #[test]
+    fn the_popup_opens_by_the_pointer_and_stays_on_its_screen() {
+        let second = r(1920, 0, 1280, 1024);
+        let screens = [SCREEN, second];
+        assert_eq!(popup_place((100, 100), (480, 320), &screens), (116, 116));
+        // Near the right edge: pulled left; near the bottom: above the pointer.
+        assert_eq!(popup_place((1900, 100), (480, 320), &screens), (1440, 116));
+        assert_eq!(popup_place((500, 1000), (480, 320), &screens), (516, 664));
+        // On the second screen, kept there.
+        assert_eq!(popup_place((3150, 10), (480, 320), &screens), (2720, 26));
+        // A pointer off every screen puts it on the first.
+        assert_eq!(popup_place((-50, -50), (480, 320), &screens), (0, 0));
     }
 
     #[test]

@@ -220,6 +220,39 @@ fn a_follow_up_with_the_same_start_evaluates_only_the_new_tokens() {
     assert!(second.evaluated_prompt_tokens < second.prompt_tokens / 2);
 }
 
+/// The hotkey's path: with a mode's fixed instructions already evaluated,
+/// a key press evaluates the user's text (and the line after it) only.
+#[test]
+fn a_key_press_evaluates_only_the_users_text_when_the_instructions_are_cached() {
+    use pith_core::tasks::rephrase::{build_request, completion_prefix, Strategy};
+    let mut e = engine();
+    let text = "me and my freind goes to the market every saturday morning to buy fresh bread.";
+    for mode in [RephraseMode::Rewrite, RephraseMode::Proofread] {
+        let req = build_request(text, mode, Strategy::Completion, 64);
+        let prefix = completion_prefix(mode);
+        let prefix_tokens = e
+            .prompt_tokens(&Prompt::Raw(prefix.clone()))
+            .expect("count");
+        e.clear_cache();
+        let cold = generate(&mut e, &req).expect("cold");
+        assert_eq!(cold.evaluated_prompt_tokens, cold.prompt_tokens);
+        e.clear_cache();
+        generate(&mut e, &GenerateRequest::new(Prompt::Raw(prefix), 1)).expect("warm-up");
+        let warm = generate(&mut e, &req).expect("warm");
+        let users = warm.prompt_tokens - prefix_tokens;
+        assert!(
+            warm.evaluated_prompt_tokens <= users + 2,
+            "{mode}: evaluated {} tokens; the text and its label are {users}",
+            warm.evaluated_prompt_tokens
+        );
+        assert!(warm.evaluated_prompt_tokens >= users.saturating_sub(2));
+        // The words may differ from the cold run's: the instructions
+        // evaluated in another batch split can move the last bits of a
+        // logit. A rewrite comes either way.
+        assert!(!warm.text.trim().is_empty(), "{mode}");
+    }
+}
+
 #[test]
 fn sampling_with_a_seed_is_reproducible_and_differs_from_other_seeds() {
     let mut e = engine();

@@ -12,8 +12,13 @@ import type {
   DownloadProgress,
   DropEvent,
   EngineStatus,
+  HotkeyStatus,
   MachineFit,
   Message,
+  Pending,
+  RephraseDone,
+  RephraseEvent,
+  Rewrite,
   SearchHit,
   SettingsView,
   SummaryDone,
@@ -126,4 +131,61 @@ export function importModel(): Promise<string | null> {
 /** Switches to an installed model (the engine reloads; engine-status follows). */
 export function useModel(path: string): Promise<void> {
   return invoke<void>("use_model", { path });
+}
+
+// The rephrase popup.
+
+export function rephrasePending(): Promise<Pending | null> {
+  return invoke<Pending | null>("rephrase_pending");
+}
+
+export function onRephraseRequest(handler: (p: Pending) => void): Promise<UnlistenFn> {
+  return listen<Pending>("rephrase-request", (event) => handler(event.payload));
+}
+
+/** Rewrites the pending text; `again` asks for another version (Retry). */
+export function rephraseRun(mode: string, again: boolean, onEvent: (e: RephraseEvent) => void): Promise<RephraseDone> {
+  return invoke<RephraseDone>("rephrase_run", { mode, again, onEvent: new Channel<RephraseEvent>(onEvent) });
+}
+
+export function rephraseAccept(): Promise<void> {
+  return invoke<void>("rephrase_accept");
+}
+
+export function rephraseStop(): Promise<void> {
+  return invoke<void>("rephrase_stop");
+}
+
+export function rephraseCancel(): Promise<void> {
+  return invoke<void>("rephrase_cancel");
+}
+
+export function rephraseSummarize(): Promise<void> {
+  return invoke<void>("rephrase_summarize");
+}
+
+// The main window's side of the hotkey.
+
+export function rewrites(): Promise<Rewrite[]> {
+  return invoke<Rewrite[]>("rewrites");
+}
+
+export function restoreClipboard(): Promise<void> {
+  return invoke<void>("restore_clipboard");
+}
+
+export function rephraseClipboard(): Promise<void> {
+  return invoke<void>("rephrase_clipboard");
+}
+
+export function hotkeyStatus(): Promise<HotkeyStatus> {
+  return invoke<HotkeyStatus>("hotkey_status");
+}
+
+export function onHotkeyStatus(handler: (s: HotkeyStatus) => void): Promise<UnlistenFn> {
+  return listen<HotkeyStatus>("hotkey-status", (event) => handler(event.payload));
+}
+
+export function onRewritesChanged(handler: () => void): Promise<UnlistenFn> {
+  return listen("rewrites-changed", () => handler());
 }

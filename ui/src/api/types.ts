@@ -211,3 +211,36 @@ export interface DownloadProgress {
   downloaded: number;
   total: number | null;
 }
+
+/** What the rephrase popup is asked to rewrite (src-tauri/src/rephrase.rs). */
+export interface Pending {
+  id: number;
+  original: string;
+  mode: string;
+  modes: string[];
+  problem: ErrorPayload | null;
+}
+
+export type RephraseEvent = { event: "attempt"; n: number } | { event: "piece"; text: string };
+
+export interface RephraseDone {
+  text: string;
+  mode: string;
+  unchanged: boolean;
+}
+
+export interface HotkeyStatus {
+  shortcut: string;
+  registered: boolean;
+  message: string | null;
+}
+
+export interface Rewrite {
+  id: number;
+  original: string;
+  result: string;
+  mode: string;
+  accepted: boolean;
+  model: string | null;
+  created_at: number;
+}

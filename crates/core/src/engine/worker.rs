@@ -7,7 +7,7 @@
 //! a priority. Every job gets a [`CancelToken`], cancellable while it waits
 //! or while it runs.
 
-use super::CancelToken;
+use super::{CancelToken, PauseGate};
 use crate::error::{Error, Result};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -67,6 +67,8 @@ struct Shared<E> {
 pub struct Worker<E> {
     shared: Arc<Shared<E>>,
     thread: Option<JoinHandle<()>>,
+    /// Jobs below `Interactive` wait while this gate is held.
+    pause: Option<PauseGate>,
 }
 
 /// A submitted job: wait for its result or cancel it.
@@ -132,8 +134,17 @@ impl<E: 'static> Worker<E> {
         let worker = Worker {
             shared,
             thread: Some(thread),
+            pause: None,
         };
         outcome.map(|()| worker)
+    }
+
+    /// Makes this worker's jobs below `Interactive` wait between tokens
+    /// while `gate` is held (by urgent work on another worker).
+    #[must_use]
+    pub fn paused_by(mut self, gate: PauseGate) -> Self {
+        self.pause = Some(gate);
+        self
     }
 
     /// Queues `job`; it runs on the worker thread with the engine and the
@@ -143,7 +154,10 @@ impl<E: 'static> Worker<E> {
         R: Send + 'static,
         F: FnOnce(&mut E, &CancelToken) -> R + Send + 'static,
     {
-        let cancel = CancelToken::new();
+        let cancel = match &self.pause {
+            Some(gate) if priority < Priority::Interactive => CancelToken::paused_by(gate.clone()),
+            _ => CancelToken::new(),
+        };
         let (tx, rx) = mpsc::channel();
         let job_cancel = cancel.clone();
         let boxed: Job<E> = Box::new(move |engine: &mut E| {
@@ -241,6 +255,37 @@ mod tests {
             .run(Priority::Normal, |log, _| log.clone())
             .expect("runs");
         assert_eq!(log, ["hotkey", "chat-1", "chat-2", "background"]);
+    }
+
+    #[test]
+    fn a_held_gate_pauses_lower_priority_jobs_between_checks_and_never_interactive_ones() {
+        use std::time::{Duration, Instant};
+        let gate = PauseGate::default();
+        let worker = Worker::spawn(|| Ok(()))
+            .expect("spawn")
+            .paused_by(gate.clone());
+        let hold = gate.hold();
+        let interactive = worker.run(Priority::Interactive, |_: &mut (), cancel| {
+            cancel.is_cancelled()
+        });
+        assert!(!interactive.expect("runs"), "never paused");
+        let started = Instant::now();
+        let normal = worker.submit(Priority::Normal, |_: &mut (), cancel| {
+            let was = cancel.is_cancelled();
+            (was, Instant::now())
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let released = Instant::now();
+        drop(hold);
+        let (cancelled, checked_at) = normal.wait().expect("runs");
+        assert!(!cancelled);
+        assert!(checked_at >= released, "the check waited for the gate");
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        // Cancelling ends the wait even while the gate is held.
+        let _hold = gate.hold();
+        let waiting = worker.submit(Priority::Normal, |_: &mut (), cancel| cancel.is_cancelled());
+        waiting.cancel();
+        assert!(waiting.wait().expect("runs"));
     }
 
     #[test]

@@ -77,6 +77,20 @@ pub struct Conversation {
     pub source: Option<String>,
 }
 
+/// One rewrite from the hotkey or the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    pub id: i64,
+    pub original: String,
+    pub result: String,
+    pub mode: String,
+    /// The result went to the clipboard.
+    pub accepted: bool,
+    pub model: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
 /// Figures of one generated reply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageStats {
@@ -558,6 +572,31 @@ impl History {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// The latest rewrites, newest first.
+    pub fn rewrites(&self, limit: usize) -> Result<Vec<Rewrite>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, original, result, mode, accepted, model, created_at
+                 FROM rewrites ORDER BY created_at DESC, id DESC LIMIT ?1",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![limit as i64], |r| {
+                Ok(Rewrite {
+                    id: r.get(0)?,
+                    original: r.get(1)?,
+                    result: r.get(2)?,
+                    mode: r.get(3)?,
+                    accepted: r.get(4)?,
+                    model: r.get(5)?,
+                    created_at: r.get(6)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
     /// Stores a document summary as a new conversation — the request, the
     /// summary as the reply, and the source with its coverage — in one
     /// transaction: all of it or nothing.
@@ -849,6 +888,16 @@ mod tests {
         );
         h.record_rewrite("teh cat", "the cat", "proofread", true, Some("SmolLM2"))
             .expect("rewrite");
+        h.record_rewrite("hi all", "Hello everyone", "friendly", false, None)
+            .expect("rewrite");
+        let list = h.rewrites(10).expect("list");
+        assert_eq!(
+            list.iter()
+                .map(|r| (r.result.as_str(), r.accepted))
+                .collect::<Vec<_>>(),
+            [("Hello everyone", false), ("the cat", true)]
+        );
+        assert_eq!(h.rewrites(1).expect("one").len(), 1);
         h.delete(c).expect("delete");
         assert!(matches!(h.messages(c), Err(Error::NotFound(_))));
         assert_eq!(h.integrity_check().expect("check"), "ok");

@@ -245,6 +245,17 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+/// Whether the desktop app may keep a second copy of a model of
+/// `model_bytes` loaded for the hotkey (so a rewrite never waits for a chat
+/// reply): only for small models, and only with room to spare — three
+/// times the model still free. Otherwise the hotkey shares the main engine
+/// and goes first in its queue.
+pub fn hotkey_engine_fits(model_bytes: u64, available_bytes: Option<u64>) -> bool {
+    const SMALL: u64 = 1_500_000_000;
+    model_bytes <= SMALL
+        && available_bytes.is_some_and(|free| free >= model_bytes.saturating_mul(3))
+}
+
 /// Megabytes or gigabytes, for reasons people read.
 pub fn human_bytes(b: u64) -> String {
     let b = b as f64;
@@ -1043,5 +1054,17 @@ mod tests {
     fn tasks_parse_from_their_names() {
         assert_eq!("summarize".parse::<Task>(), Ok(Task::Summarize));
         assert!("translate".parse::<Task>().is_err());
+    }
+
+    #[test]
+    fn the_hotkey_gets_its_own_engine_only_for_small_models_with_room_to_spare() {
+        const MB: u64 = 1_000_000;
+        assert!(hotkey_engine_fits(98 * MB, Some(8_000 * MB)));
+        assert!(!hotkey_engine_fits(98 * MB, Some(250 * MB)), "tight memory");
+        assert!(!hotkey_engine_fits(98 * MB, None), "unknown memory");
+        assert!(
+            !hotkey_engine_fits(2_500 * MB, Some(64_000 * MB)),
+            "a 4B model"
+        );
     }
 }

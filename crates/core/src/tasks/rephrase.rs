@@ -100,6 +100,12 @@ impl RephraseMode {
                     "Please send me the report before Friday.",
                     "Kindly get the report to me ahead of Friday.",
                 ),
+                // As long as what people copy: every fact of a longer
+                // message is kept, in other words.
+                (
+                    "hi all, quick reminder that the office will be closed on monday for the public holiday, so if you need anything from the printer room please grab it before friday evening, and the cleaners will come in on tuesday morning instead",
+                    "Hello everyone, just a reminder that the office will be shut on Monday for the public holiday. Anything you need from the printer room should be picked up by Friday evening, and the cleaners will come on Tuesday morning instead.",
+                ),
             ],
             RephraseMode::Friendly => &[
                 (
@@ -284,12 +290,25 @@ pub struct Rephrased {
     pub generation: Generation,
 }
 
-/// Rewrites `text` in `mode`. `on_attempt` is told when an attempt starts
-/// (1-based) and `on_piece` receives each attempt's raw stream.
+/// Rewrites `text` in `mode`. `on_piece` receives each attempt's raw
+/// stream with the attempt's number (1-based; a new number starts over).
 pub fn rephrase(
     engine: &mut dyn Engine,
     text: &str,
     mode: RephraseMode,
+    cancel: &CancelToken,
+    on_piece: &mut dyn FnMut(usize, &str),
+) -> Result<Rephrased> {
+    rephrase_with(engine, text, mode, false, cancel, on_piece)
+}
+
+/// The same; `again` asks for another version than last time (the user
+/// pressed Retry): the sampled prompt first, with a fresh seed.
+pub fn rephrase_with(
+    engine: &mut dyn Engine,
+    text: &str,
+    mode: RephraseMode,
+    again: bool,
     cancel: &CancelToken,
     on_piece: &mut dyn FnMut(usize, &str),
 ) -> Result<Rephrased> {
@@ -303,9 +322,21 @@ pub fn rephrase(
     )?;
 
     let mut reasons: Vec<Rejection> = Vec::new();
-    for (i, strategy) in STRATEGIES.into_iter().enumerate() {
+    let order = if again {
+        [
+            Strategy::CompletionSampled,
+            Strategy::ChatFewShot,
+            Strategy::Completion,
+        ]
+    } else {
+        STRATEGIES
+    };
+    for (i, strategy) in order.into_iter().enumerate() {
         let attempt = i + 1;
-        let request = build_request(&text, mode, strategy, max_tokens);
+        let mut request = build_request(&text, mode, strategy, max_tokens);
+        if again && strategy == Strategy::CompletionSampled {
+            request.sampling.seed = Sampling::varied().seed;
+        }
         let generation =
             engine.generate(&request, cancel, &mut |piece| on_piece(attempt, piece))?;
         let cleaned = clean_output(&generation.text);

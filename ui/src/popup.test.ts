@@ -1,0 +1,111 @@
+import { describe, expect, it, vi } from "vitest";
+import type { Pending, RephraseDone, RephraseEvent } from "./api";
+import { Popup, type PopupApi, diffView } from "./popup";
+
+const pending = (over: Partial<Pending> = {}): Pending => ({
+  id: 1,
+  original: "teh cat sat",
+  mode: "proofread",
+  modes: ["proofread", "rewrite", "friendly", "professional", "concise", "bullets"],
+  problem: null,
+  ...over,
+});
+
+function api(over: Partial<PopupApi> = {}): PopupApi {
+  return {
+    pending: vi.fn(async () => null),
+    run: vi.fn(async (mode: string, _again: boolean, on: (e: RephraseEvent) => void) => {
+      on({ event: "attempt", n: 1 });
+      on({ event: "piece", text: "the cat" });
+      on({ event: "piece", text: " sat" });
+      return { text: "the cat sat", mode, unchanged: false };
+    }),
+    accept: vi.fn(async () => {}),
+    stop: vi.fn(async () => {}),
+    cancel: vi.fn(async () => {}),
+    summarize: vi.fn(async () => {}),
+    ...over,
+  };
+}
+
+function mounted(a: PopupApi): [Popup, HTMLElement] {
+  const root = document.createElement("div");
+  document.body.replaceChildren(root);
+  const popup = new Popup(a);
+  popup.mount(root);
+  return [popup, root];
+}
+
+const key = (k: string) => document.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+
+describe("rephrase popup", () => {
+  it("streams, shows the diff, and accepts with Enter", async () => {
+    const a = api();
+    const [popup, root] = mounted(a);
+    await popup.open(pending());
+    expect(a.run).toHaveBeenCalledWith("proofread", false, expect.any(Function));
+    expect(root.querySelector(".diff del")?.textContent).toBe("teh ");
+    expect(root.querySelector(".diff ins")?.textContent).toBe("the ");
+    expect(root.querySelector<HTMLElement>(".popup-result")?.dataset.text).toBe("the cat sat");
+    expect(root.querySelector('[data-mode="proofread"]')?.getAttribute("aria-pressed")).toBe("true");
+    expect(root.querySelectorAll("[data-mode]")).toHaveLength(6);
+    key("Enter");
+    await Promise.resolve();
+    expect(a.accept).toHaveBeenCalledOnce();
+  });
+
+  it("does not accept before the rewrite is finished, and Esc cancels", async () => {
+    let finish: (v: { text: string; mode: string; unchanged: boolean }) => void = () => {};
+    const a = api({ run: vi.fn(() => new Promise<RephraseDone>((r) => (finish = r))) });
+    const [popup, root] = mounted(a);
+    void popup.open(pending());
+    key("Enter");
+    expect(a.accept).not.toHaveBeenCalled();
+    expect(root.querySelector<HTMLButtonElement>(".popup-accept")?.disabled).toBe(true);
+    key("Escape");
+    expect(a.cancel).toHaveBeenCalledOnce();
+    finish({ text: "x", mode: "proofread", unchanged: false });
+  });
+
+  it("says when proofreading finds nothing to change", async () => {
+    const a = api({ run: vi.fn(async () => ({ text: "The cat sat.", mode: "proofread", unchanged: true })) });
+    const [popup, root] = mounted(a);
+    await popup.open(pending({ original: "The cat sat." }));
+    expect(root.querySelector(".popup-note")?.textContent).toContain("No changes needed");
+    expect(root.querySelector(".diff del")).toBeNull();
+  });
+
+  it("switches modes and retries for another version", async () => {
+    const a = api();
+    const [popup, root] = mounted(a);
+    await popup.open(pending());
+    root.querySelector<HTMLElement>('[data-mode="concise"]')?.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(a.stop).toHaveBeenCalled();
+    expect(a.run).toHaveBeenLastCalledWith("concise", false, expect.any(Function));
+    root.querySelector<HTMLButtonElement>(".popup-retry")?.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(a.run).toHaveBeenLastCalledWith("concise", true, expect.any(Function));
+  });
+
+  it("explains an empty clipboard and an image, and offers a summary for long text", async () => {
+    const a = api();
+    const [popup, root] = mounted(a);
+    await popup.open(pending({ id: 2, original: "", problem: { code: "EMPTY_INPUT", message: "empty" } }));
+    expect(root.querySelector(".popup-note")?.textContent).toContain("The clipboard is empty");
+    expect(a.run).not.toHaveBeenCalled();
+    await popup.open(pending({ id: 3, problem: { code: "INVALID_INPUT", message: "the clipboard holds an image (image/png), not text" } }));
+    expect(root.querySelector(".popup-note")?.textContent).toContain("an image");
+    await popup.open(pending({ id: 4, problem: { code: "CONTEXT_TOO_LONG", message: "The text is 9,000 tokens." } }));
+    const summarize = root.querySelector<HTMLButtonElement>(".popup-summarize");
+    expect(summarize?.hidden).toBe(false);
+    summarize?.click();
+    expect(a.summarize).toHaveBeenCalledOnce();
+  });
+
+  it("renders the texts inert", () => {
+    const view = diffView("<b>x</b>", '<img src="http://e/x.png">');
+    expect(view.querySelector("img")).toBeNull();
+    expect(view.textContent).toContain("<img");
+  });
+});

@@ -1,0 +1,181 @@
+// The rephrase popup: opened by the global shortcut with the clipboard's
+// text, it streams the rewrite, shows a word diff against the original, and
+// lets the user accept (Enter), retry, switch modes, or cancel (Esc). The
+// text itself stays in Rust; Accept asks Rust to put its own result on the
+// clipboard.
+import type { ErrorPayload, Pending, RephraseDone, RephraseEvent } from "./api";
+import { wordDiff } from "./diff";
+import { el } from "./dom";
+
+export interface PopupApi {
+  pending(): Promise<Pending | null>;
+  run(mode: string, again: boolean, onEvent: (e: RephraseEvent) => void): Promise<RephraseDone>;
+  accept(): Promise<void>;
+  stop(): Promise<void>;
+  cancel(): Promise<void>;
+  summarize(): Promise<void>;
+}
+
+function isError(e: unknown): e is ErrorPayload {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+const MODE_LABELS: Record<string, string> = {
+  proofread: "Proofread",
+  rewrite: "Rewrite",
+  friendly: "Friendly",
+  professional: "Professional",
+  concise: "Concise",
+  bullets: "Bullet points",
+};
+
+/** The diff as nodes: removed words struck through, added ones marked. */
+export function diffView(before: string, after: string): HTMLElement {
+  const node = el("p", { class: "diff" });
+  for (const part of wordDiff(before, after)) {
+    const text = `${part.text} `;
+    if (part.op === "same") node.append(text);
+    else if (part.op === "del") node.append(el("del", {}, text));
+    else node.append(el("ins", {}, text));
+  }
+  return node;
+}
+
+export class Popup {
+  private current: Pending | null = null;
+  private mode = "rewrite";
+  private ready = false;
+  private readonly modes = el("div", { class: "modes", role: "group", "aria-label": "Mode" });
+  private readonly result = el("div", { class: "popup-result", "aria-live": "polite", "aria-label": "Result" });
+  private readonly note = el("p", { class: "popup-note", role: "status" });
+  private readonly accept = el("button", { type: "button", class: "primary popup-accept" }, "Accept");
+  private readonly retry = el("button", { type: "button", class: "popup-retry" }, "Retry");
+  private readonly cancel = el("button", { type: "button", class: "popup-cancel" }, "Cancel");
+  private readonly summarize = el("button", { type: "button", class: "popup-summarize" }, "Summarize instead");
+
+  constructor(private readonly api: PopupApi) {}
+
+  mount(root: HTMLElement): void {
+    document.title = "Pith — Rephrase";
+    this.accept.title = "Put the result on the clipboard (Enter)";
+    this.cancel.title = "Close and leave the clipboard as it was (Esc)";
+    this.accept.addEventListener("click", () => void this.doAccept());
+    this.retry.addEventListener("click", () => void this.run(this.mode, true));
+    this.cancel.addEventListener("click", () => void this.api.cancel());
+    this.summarize.addEventListener("click", () => void this.api.summarize());
+    this.modes.addEventListener("click", (e) => {
+      const m = (e.target as HTMLElement).closest<HTMLElement>("[data-mode]")?.dataset.mode;
+      if (m && m !== this.mode) void this.switchMode(m);
+    });
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        void this.api.cancel();
+      } else if (e.key === "Enter" && !e.shiftKey && !(e.target instanceof HTMLButtonElement && e.target !== this.accept)) {
+        e.preventDefault();
+        void this.doAccept();
+      }
+    });
+    root.replaceChildren(
+      el(
+        "div",
+        { class: "popup" },
+        this.modes,
+        this.result,
+        this.note,
+        el("div", { class: "popup-actions" }, this.summarize, this.cancel, this.retry, this.accept),
+      ),
+    );
+    this.summarize.hidden = true;
+    this.setReady(false);
+  }
+
+  /** A request from the hotkey (a new press replaces what is shown). */
+  async open(p: Pending): Promise<void> {
+    if (this.current?.id === p.id) return;
+    this.current = p;
+    this.mode = p.mode;
+    this.modes.replaceChildren(
+      ...p.modes.map((m) =>
+        el("button", { type: "button", class: "mode", "data-mode": m, "aria-pressed": String(m === p.mode) }, MODE_LABELS[m] ?? m),
+      ),
+    );
+    this.summarize.hidden = true;
+    if (p.problem) {
+      this.result.replaceChildren();
+      this.showProblem(p.problem);
+      return;
+    }
+    await this.run(p.mode, false);
+  }
+
+  private showProblem(e: ErrorPayload): void {
+    this.setReady(false);
+    this.retry.disabled = e.code === "EMPTY_INPUT" || e.code === "INVALID_INPUT" || e.code === "CONTEXT_TOO_LONG";
+    this.note.classList.add("error");
+    this.note.textContent =
+      e.code === "EMPTY_INPUT"
+        ? "The clipboard is empty. Copy some text, then press the shortcut again."
+        : e.code === "CONTEXT_TOO_LONG"
+          ? `${e.message} Summarize it instead?`
+          : e.message;
+    this.summarize.hidden = e.code !== "CONTEXT_TOO_LONG";
+    this.cancel.textContent = "Close";
+    (this.summarize.hidden ? this.cancel : this.summarize).focus();
+  }
+
+  private setReady(ready: boolean): void {
+    this.ready = ready;
+    this.accept.disabled = !ready;
+    this.retry.disabled = !ready;
+  }
+
+  private async switchMode(mode: string): Promise<void> {
+    for (const b of this.modes.querySelectorAll<HTMLElement>("[data-mode]")) {
+      b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+    }
+    await this.api.stop();
+    await this.run(mode, false);
+  }
+
+  async run(mode: string, again: boolean): Promise<void> {
+    const p = this.current;
+    if (!p || p.problem) return;
+    this.mode = mode;
+    this.setReady(false);
+    this.cancel.textContent = "Cancel";
+    this.note.classList.remove("error");
+    this.note.textContent = "Writing…";
+    const stream = el("p", { class: "streaming" });
+    this.result.replaceChildren(stream);
+    this.result.focus();
+    try {
+      const done = await this.api.run(mode, again, (e) => {
+        if (e.event === "attempt") stream.textContent = "";
+        else stream.textContent += e.text;
+      });
+      if (this.current !== p || this.mode !== mode) return;
+      this.result.replaceChildren(diffView(p.original, done.text));
+      this.result.dataset.text = done.text;
+      this.note.textContent = done.unchanged ? "No changes needed: the text reads well as it is." : "Enter accepts · Esc cancels";
+      this.setReady(true);
+      this.accept.focus();
+    } catch (e) {
+      if (this.current !== p || this.mode !== mode) return;
+      if (isError(e) && e.code === "CANCELLED") return;
+      this.showProblem(isError(e) ? e : { code: "INFERENCE", message: String(e) });
+      this.retry.disabled = false;
+    }
+  }
+
+  private async doAccept(): Promise<void> {
+    if (!this.ready) return;
+    this.setReady(false);
+    try {
+      await this.api.accept();
+      this.current = null;
+    } catch (e) {
+      this.showProblem(isError(e) ? e : { code: "IO", message: String(e) });
+    }
+  }
+}
