@@ -51,9 +51,10 @@ fn file_name(path: &Path) -> String {
 }
 
 fn choose<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> ChosenFile {
+    let name = file_name(&path);
     ChosenFile {
-        name: file_name(&path),
-        token: app.state::<AppState>().keep_file(path),
+        token: app.state::<AppState>().keep_file(path, name.clone()),
+        name,
     }
 }
 
@@ -132,7 +133,7 @@ pub async fn summarize_file(
     length: Option<String>,
     on_event: Channel<SummaryEvent>,
 ) -> Reply<SummaryDone> {
-    let path = state.file(token).ok_or_else(|| {
+    let (path, name) = state.file(token).ok_or_else(|| {
         Error::InvalidInput("that file is no longer available; drop it again".into()).to_payload()
     })?;
     let length: SummaryLength = length
@@ -150,7 +151,6 @@ pub async fn summarize_file(
     .await
     .map_err(|e| Error::Inference(format!("reading the file failed: {e}")).to_payload())?
     .map_err(|e| e.to_payload())?;
-    let name = file_name(&path);
     state
         .run(Priority::Normal, move |engine, cancel| {
             let options = Options {

@@ -9,7 +9,7 @@
 use crate::documents::{ChosenFile, DropEvent, DROP_EVENT};
 use crate::state::{lock, AppState};
 use crate::window::{screens, show_main, MAIN};
-use pith_core::clipboard::{nothing_to_rewrite, Content};
+use pith_core::clipboard::{self, nothing_to_rewrite, Content};
 use pith_core::engine::{CancelToken, Engine};
 use pith_core::error::ErrorPayload;
 use pith_core::history::Rewrite;
@@ -61,6 +61,9 @@ pub struct Rephraser {
     replaced: Mutex<Option<String>>,
     running: Mutex<Option<CancelToken>>,
     hotkey: Mutex<HotkeyStatus>,
+    /// The window that had the keyboard focus when the shortcut was
+    /// pressed (X11), for pasting the accepted result into it.
+    focused: Mutex<Option<String>>,
     next_id: AtomicU64,
 }
 
@@ -147,6 +150,7 @@ pub fn start(app: &AppHandle) {
     let app = app.clone();
     std::thread::spawn(move || {
         let r = app.state::<Rephraser>();
+        *lock(&r.focused) = focused_window();
         let mode = crate::settings::load()
             .map(|s| s.app.rephrase_mode)
             .unwrap_or(RephraseMode::Rewrite);
@@ -165,6 +169,55 @@ pub fn start(app: &AppHandle) {
             eprintln!("pith-desktop: the rephrase popup could not open: {e}");
         }
         let _ = app.emit_to(POPUP, "rephrase-request", &pending);
+    });
+}
+
+fn session() -> Option<clipboard::Session> {
+    clipboard::session(
+        std::env::var("WAYLAND_DISPLAY").ok().as_deref(),
+        std::env::var("DISPLAY").ok().as_deref(),
+    )
+    .ok()
+}
+
+fn run_quietly(argv: &[String]) -> Option<String> {
+    let (program, args) = argv.split_first()?;
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn focused_window() -> Option<String> {
+    if session()? != clipboard::Session::X11 {
+        return None;
+    }
+    run_quietly(&clipboard::FOCUSED_WINDOW.map(String::from))
+}
+
+/// Gives the focus back to the window that had it and presses Ctrl+V.
+fn paste_into(window: Option<String>) {
+    let commands = session()
+        .zip(window)
+        .and_then(|(s, w)| clipboard::paste_into(s, &w));
+    let Some(commands) = commands else {
+        eprintln!("pith-desktop: pasting into another window needs X11 and xdotool");
+        return;
+    };
+    std::thread::spawn(move || {
+        // Let the popup go first, so the focus can return.
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        for argv in &commands {
+            if run_quietly(argv).is_none() {
+                eprintln!("pith-desktop: could not paste ({} failed)", argv.join(" "));
+                return;
+            }
+        }
     });
 }
 
@@ -331,6 +384,9 @@ pub fn rephrase_accept(app: AppHandle) -> Reply<()> {
     *lock(&r.pending) = None;
     *lock(&r.result) = None;
     hide_popup(&app);
+    if crate::settings::load().is_ok_and(|s| s.app.auto_paste) {
+        paste_into(lock(&r.focused).take());
+    }
     let _ = app.emit_to(MAIN, "rewrites-changed", ());
     Ok(())
 }
@@ -369,13 +425,11 @@ pub fn rephrase_summarize(app: AppHandle) -> Reply<()> {
     let path = dir.join("clipboard.txt");
     std::fs::write(&path, text)
         .map_err(|e| Error::io(format!("could not write {}", path.display()), e).to_payload())?;
-    let token = app.state::<AppState>().keep_file(path);
+    let name = "the clipboard's text".to_string();
+    let token = app.state::<AppState>().keep_file(path, name.clone());
     hide_popup(&app);
     show_main(&app);
-    let file = ChosenFile {
-        token,
-        name: "the clipboard's text".into(),
-    };
+    let file = ChosenFile { token, name };
     let _ = app.emit_to(MAIN, DROP_EVENT, DropEvent::Dropped { file });
     Ok(())
 }

@@ -27,7 +27,7 @@ pub struct AppState {
     current: Mutex<Option<CancelToken>>,
     /// Files the user dropped or picked, by token: the window names a file
     /// by its token and never by its path.
-    files: Mutex<Vec<PathBuf>>,
+    files: Mutex<Vec<(PathBuf, String)>>,
     /// The cancel token of the model download in progress.
     download: Mutex<Option<CancelToken>>,
     /// The hotkey's own engine (the same model, a smaller window).
@@ -154,14 +154,16 @@ impl AppState {
             .map_err(|e| e.to_payload())
     }
 
-    /// Keeps a file the user chose; returns its token.
-    pub fn keep_file(&self, path: PathBuf) -> u64 {
+    /// Keeps a file the user chose, with the name to show for it; returns
+    /// its token.
+    pub fn keep_file(&self, path: PathBuf, name: String) -> u64 {
         let mut files = lock(&self.files);
-        files.push(path);
+        files.push((path, name));
         files.len() as u64 - 1
     }
 
-    pub fn file(&self, token: u64) -> Option<PathBuf> {
+    /// The path and the name of a kept file.
+    pub fn file(&self, token: u64) -> Option<(PathBuf, String)> {
         let index = usize::try_from(token).ok()?;
         lock(&self.files).get(index).cloned()
     }

@@ -434,6 +434,19 @@ class WindowTest(unittest.TestCase):
             third.terminate()
             third.wait(timeout=20)
 
+    @staticmethod
+    def shown_rewrite(driver, timeout=90):
+        """The popup's finished rewrite; a timeout names the popup's message
+        when it shows an error instead."""
+        def done():
+            text, error = driver.script(
+                "return [document.querySelector('.popup-result').dataset.text || null,"
+                " (document.querySelector('.popup-note.error') || {}).innerText || null];")
+            if error:
+                raise AssertionError(f"the popup says: {error}")
+            return text
+        return wait_for(done, timeout, "the rewrite")
+
     def rewrites_in(self, data):
         db = sqlite3.connect(os.path.join(data, "history.sqlite3"))
         try:
@@ -444,7 +457,9 @@ class WindowTest(unittest.TestCase):
     @retry_if_driver_crashed
     def test_the_hotkey_rewrites_the_clipboard_and_accept_puts_the_shown_result_there(self):
         data = tempfile.mkdtemp(prefix="pith-e2e-hotkey-")
-        original = "i has went to the store yesterday and buyed three apple."
+        # The shortcut's mode comes from Settings.
+        (pathlib.Path(data) / "settings.toml").write_text('[app]\nrephrase_mode = "proofread"\n')
+        original = "the meeting are on tuesday and everyone need to bring there laptop."
         driver = Driver(self.screen, {"PITH_DATA_DIR": data})
         try:
             wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
@@ -453,16 +468,17 @@ class WindowTest(unittest.TestCase):
             subprocess.run(["xdotool", "mousemove", "300", "200"], env=self.screen.env, check=True)
             press(self.screen, "ctrl+alt+r")
             driver.switch_to("Pith — Rephrase")
-            shown = wait_for(lambda: driver.script(
-                "return document.querySelector('.popup-result').dataset.text || null;"), 90, "the rewrite")
+            shown = self.shown_rewrite(driver)
             self.assertNotEqual(shown.strip(), original)
+            self.assertEqual(driver.script("return document.querySelector('[aria-pressed=\"true\"]').dataset.mode;"),
+                             "proofread")
             self.assertEqual(driver.script("return document.activeElement.className;"), "primary popup-accept")
             self.assertTrue(driver.find(".diff del") or driver.find(".diff ins"), "the changes are marked")
             self.screen.screenshot_drawn("hotkey-popup.png")
             press(self.screen, "Return")
             wait_for(lambda: clipboard(self.screen) == shown, 20, "the result on the clipboard")
             wait_for(lambda: not self.screen.windows("^Pith — Rephrase$", visible=True), 10, "the popup to close")
-            self.assertEqual(self.rewrites_in(data), [(original, shown, "rewrite", 1)])
+            self.assertEqual(self.rewrites_in(data), [(original, shown, "proofread", 1)])
 
             # The main window lists it and puts the original back.
             driver.call("POST", driver.s("/window"), {"handle": main})
@@ -498,6 +514,53 @@ class WindowTest(unittest.TestCase):
             self.assertTrue(driver.find('.msg-assistant[data-status="streaming"]'),
                             "the chat reply was still being written when the rewrite was done")
             wait_for(lambda: driver.find('.msg-assistant[data-status="complete"]'), 180, "the chat reply to finish")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
+    def test_accept_can_paste_into_the_window_the_text_was_copied_from(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-paste-")
+        (pathlib.Path(data) / "settings.toml").write_text('[app]\nauto_paste = true\nrephrase_mode = "proofread"\n')
+        pasted = pathlib.Path(data) / "pasted.txt"
+        target = subprocess.Popen(["/usr/bin/python3", str(pathlib.Path(__file__).with_name("paste_target.py")),
+                                   str(pasted)], env=self.screen.env, stderr=subprocess.DEVNULL)
+        driver = None
+        try:
+            driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            window = self.screen.find_window("^pith-paste-target$", visible=True)[0]
+            subprocess.run(["xdotool", "windowfocus", "--sync", window], env=self.screen.env, check=True)
+            clipboard(self.screen, "the meeting are on tuesday and everyone need to bring there laptop.")
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            shown = self.shown_rewrite(driver)
+            press(self.screen, "Return")
+            wait_for(lambda: pasted.exists() and pasted.read_text() == shown, 20, "the result pasted into the field")
+            self.assertEqual(clipboard(self.screen), shown)
+        finally:
+            target.terminate()
+            target.wait(timeout=10)
+            if driver:
+                driver.close()
+
+    @retry_if_driver_crashed
+    def test_text_too_long_to_rewrite_is_offered_as_a_summary_instead(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-hotkey-long-")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            main = driver.call("GET", driver.s("/window"))
+            long_text = " ".join(fact for _, fact in TOPICS) + " "
+            clipboard(self.screen, long_text * 40)
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            note = wait_for(lambda: driver.text(".popup-note.error"), 60, "the too-long message")
+            self.assertIn("Summarize it instead?", note)
+            driver.click(".popup-summarize")
+            driver.call("POST", driver.s("/window"), {"handle": main})
+            title = wait_for(lambda: driver.text(".conv-title"), 300, "the summary's conversation")
+            self.assertEqual(title, "Summary of the clipboard's text")
+            self.assertIn("Covered", driver.text(".msg-assistant .msg-text"))
         finally:
             driver.close()
 

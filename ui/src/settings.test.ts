@@ -3,7 +3,7 @@ import type { AppSettings, SettingsView } from "./api";
 import { applyTheme, settingsPanel } from "./settings";
 
 const view = (): SettingsView => ({
-  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system" },
+  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false },
   data_dir: "/home/me/.local/share/pith",
   modes: ["proofread", "rewrite", "friendly", "professional", "concise", "bullets"],
 });
@@ -27,9 +27,10 @@ describe("settings", () => {
     const form = settingsPanel(view(), save);
     form.querySelector<HTMLInputElement>("#setting-hotkey")!.value = "ctrl+shift+p";
     form.querySelector<HTMLSelectElement>("#setting-rephrase_mode")!.value = "concise";
+    form.querySelector<HTMLInputElement>("#setting-auto_paste")!.checked = true;
     form.dispatchEvent(new Event("submit"));
     await flush();
-    expect(save).toHaveBeenCalledWith({ hotkey: "ctrl+shift+p", rephrase_mode: "concise", theme: "system" });
+    expect(save).toHaveBeenCalledWith({ hotkey: "ctrl+shift+p", rephrase_mode: "concise", theme: "system", auto_paste: true });
     expect(form.querySelector<HTMLInputElement>("#setting-hotkey")?.value).toBe("Ctrl+Shift+P");
     expect(form.querySelector(".settings-status")?.textContent).toBe("Saved.");
   });

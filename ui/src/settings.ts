@@ -35,6 +35,8 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
   const mode = el("select", { name: "rephrase_mode" });
   for (const m of view.modes) mode.append(el("option", { value: m }, capitalized(m)));
   mode.value = view.app.rephrase_mode;
+  const paste = el("input", { name: "auto_paste", type: "checkbox" });
+  paste.checked = view.app.auto_paste;
   const theme = el("select", { name: "theme" });
   for (const [value, label] of THEMES) theme.append(el("option", { value }, label));
   theme.value = view.app.theme;
@@ -47,6 +49,11 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
     el("h2", {}, "Settings"),
     field("Rephrase shortcut", hotkey, "Copy text anywhere, press this, and get it rewritten. For example Ctrl+Alt+R."),
     field("Default rephrase mode", mode, "What the shortcut does first; the popup can switch."),
+    field(
+      "Paste after Accept",
+      paste,
+      "Also paste the accepted rewrite into the window you copied from (X11 desktops, with xdotool installed).",
+    ),
     field("Theme", theme, "Light or dark; by default the same as the desktop."),
     el(
       "div",
@@ -65,7 +72,13 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
     e.preventDefault();
     status.classList.remove("error");
     status.textContent = "Saving…";
-    const app: AppSettings = { ...view.app, hotkey: hotkey.value, rephrase_mode: mode.value, theme: theme.value as Theme };
+    const app: AppSettings = {
+      ...view.app,
+      hotkey: hotkey.value,
+      rephrase_mode: mode.value,
+      auto_paste: paste.checked,
+      theme: theme.value as Theme,
+    };
     save(app).then(
       (stored) => {
         view.app = stored;

@@ -78,6 +78,26 @@ pub fn tools(session: Session) -> &'static [Tool] {
     }
 }
 
+/// Pasting into another window after a rewrite is accepted: on X11 with
+/// `xdotool` (give the focus back to the window that had it, then Ctrl+V);
+/// Wayland lets no program type into another's window.
+pub fn paste_into(session: Session, window: &str) -> Option<[Vec<String>; 2]> {
+    match session {
+        Session::X11 if !window.is_empty() && window.bytes().all(|b| b.is_ascii_digit()) => Some([
+            ["xdotool", "windowfocus", "--sync", window]
+                .map(String::from)
+                .to_vec(),
+            ["xdotool", "key", "--clearmodifiers", "ctrl+v"]
+                .map(String::from)
+                .to_vec(),
+        ]),
+        _ => None,
+    }
+}
+
+/// The command that names the window with the keyboard focus (X11).
+pub const FOCUSED_WINDOW: [&str; 2] = ["xdotool", "getwindowfocus"];
+
 /// What to install when no program is there.
 pub fn missing_tool(session: Session) -> Error {
     Error::InvalidInput(match session {
@@ -147,6 +167,19 @@ mod tests {
         assert_eq!(tools(Session::Wayland)[0].write[0], "wl-copy");
         assert_eq!(tools(Session::X11)[0].program, "xclip");
         assert!(missing_tool(Session::X11).to_string().contains("xclip"));
+    }
+
+    #[test]
+    fn pasting_goes_back_to_the_focused_window_on_x11_only() {
+        let [focus, keys] = paste_into(Session::X11, "4194311").expect("x11");
+        assert_eq!(focus, ["xdotool", "windowfocus", "--sync", "4194311"]);
+        assert_eq!(keys.last().map(String::as_str), Some("ctrl+v"));
+        assert!(paste_into(Session::Wayland, "4194311").is_none());
+        assert!(paste_into(Session::X11, "").is_none());
+        assert!(
+            paste_into(Session::X11, "1; rm -rf /").is_none(),
+            "only a window number"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! hotkey = "Ctrl+Alt+R"   # rephrases the clipboard from anywhere
 //! rephrase_mode = "rewrite"
 //! theme = "system"        # system, light or dark
+//! auto_paste = false      # after Accept, paste into the window that had the focus (X11)
 //! model = "/path/to/a/model.gguf"   # the model to load; else the default
 //! ```
 
@@ -44,6 +45,10 @@ pub struct AppSettings {
     pub rephrase_mode: RephraseMode,
     #[serde(default)]
     pub theme: Theme,
+    /// After Accept, paste the result into the window that had the
+    /// keyboard focus when the shortcut was pressed (X11, with xdotool).
+    #[serde(default)]
+    pub auto_paste: bool,
     /// The model file to load instead of the default one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
@@ -65,6 +70,7 @@ impl Default for AppSettings {
             hotkey: default_hotkey(),
             rephrase_mode: default_mode(),
             theme: Theme::System,
+            auto_paste: false,
             model: None,
         }
     }

@@ -198,6 +198,8 @@ export interface AppSettings {
   hotkey: string;
   rephrase_mode: string;
   theme: Theme;
+  /** After Accept, paste into the window that had the focus (X11). */
+  auto_paste: boolean;
   model?: string | null;
 }
 
