@@ -41,10 +41,17 @@ fn main() {
         .manage(rephrase::Rephraser::default())
         .on_window_event(move |w, event| match event {
             tauri::WindowEvent::DragDrop(drag) => documents::on_drag_drop(w.app_handle(), drag),
-            tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_) => {
+            // Only the main window's place is remembered (the popup opens by
+            // the pointer), and closing it quits the app, popup and all.
+            tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)
+                if w.label() == window::MAIN =>
+            {
                 if let Some(dir) = &geometry_dir {
                     window::remember(w, dir);
                 }
+            }
+            tauri::WindowEvent::CloseRequested { .. } if w.label() == window::MAIN => {
+                w.app_handle().exit(0);
             }
             _ => {}
         })

@@ -479,6 +479,10 @@ class WindowTest(unittest.TestCase):
             wait_for(lambda: clipboard(self.screen) == shown, 20, "the result on the clipboard")
             wait_for(lambda: not self.screen.windows("^Pith — Rephrase$", visible=True), 10, "the popup to close")
             self.assertEqual(self.rewrites_in(data), [(original, shown, "proofread", 1)])
+            # The popup's place is not saved as the main window's.
+            saved = pathlib.Path(data) / "window.json"
+            if saved.exists():
+                self.assertIn('"width":1000', saved.read_text())
 
             # The main window lists it and puts the original back.
             driver.call("POST", driver.s("/window"), {"handle": main})
