@@ -85,22 +85,8 @@ impl AppState {
         R: Send + 'static,
         F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
     {
-        self.run_in(&self.current, priority, job).await
-    }
-
-    /// `run`, keeping the job's cancel token in `slot` (the rephrase popup
-    /// stops its own job, never a chat reply).
-    pub async fn run_in<R, F>(
-        &self,
-        slot: &Mutex<Option<CancelToken>>,
-        priority: Priority,
-        job: F,
-    ) -> std::result::Result<R, ErrorPayload>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
-    {
-        self.run_on(&self.worker, slot, priority, job).await
+        self.run_on(&self.worker, &self.current, priority, job)
+            .await
     }
 
     /// A hotkey rewrite: on the rephrase engine (its own copy of the model,
@@ -131,6 +117,8 @@ impl AppState {
         }
     }
 
+    /// Runs `job` on `worker`, keeping its cancel token in `slot` (the
+    /// rephrase popup stops its own job, never a chat reply).
     async fn run_on<R, F>(
         &self,
         worker: &Mutex<Option<Worker<LlamaEngine>>>,
