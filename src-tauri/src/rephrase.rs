@@ -172,14 +172,6 @@ pub fn start(app: &AppHandle) {
     });
 }
 
-fn session() -> Option<clipboard::Session> {
-    clipboard::session(
-        std::env::var("WAYLAND_DISPLAY").ok().as_deref(),
-        std::env::var("DISPLAY").ok().as_deref(),
-    )
-    .ok()
-}
-
 fn run_quietly(argv: &[String]) -> Option<String> {
     let (program, args) = argv.split_first()?;
     let out = std::process::Command::new(program)
@@ -194,7 +186,7 @@ fn run_quietly(argv: &[String]) -> Option<String> {
 }
 
 fn focused_window() -> Option<String> {
-    if session()? != clipboard::Session::X11 {
+    if clipboard::current_session().ok()? != clipboard::Session::X11 {
         return None;
     }
     run_quietly(&clipboard::FOCUSED_WINDOW.map(String::from))
@@ -202,7 +194,8 @@ fn focused_window() -> Option<String> {
 
 /// Gives the focus back to the window that had it and presses Ctrl+V.
 fn paste_into(window: Option<String>) {
-    let commands = session()
+    let commands = clipboard::current_session()
+        .ok()
         .zip(window)
         .and_then(|(s, w)| clipboard::paste_into(s, &w));
     let Some(commands) = commands else {

@@ -14,10 +14,7 @@ fn installed(program: &str) -> bool {
 }
 
 fn tool() -> Result<&'static Tool> {
-    let session = clipboard::session(
-        std::env::var("WAYLAND_DISPLAY").ok().as_deref(),
-        std::env::var("DISPLAY").ok().as_deref(),
-    )?;
+    let session = clipboard::current_session()?;
     clipboard::tools(session)
         .iter()
         .find(|t| installed(t.program) && installed(t.write[0]))

@@ -33,6 +33,14 @@ pub fn session(wayland_display: Option<&str>, display: Option<&str>) -> Result<S
     }
 }
 
+/// This process's session, from its environment.
+pub fn current_session() -> Result<Session> {
+    session(
+        std::env::var("WAYLAND_DISPLAY").ok().as_deref(),
+        std::env::var("DISPLAY").ok().as_deref(),
+    )
+}
+
 /// One clipboard program: how to list what the clipboard holds, read its
 /// text, and replace it (the text goes to standard input).
 #[derive(Debug, Clone, PartialEq, Eq)]
