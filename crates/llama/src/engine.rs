@@ -724,7 +724,7 @@ impl Engine for LlamaEngine {
             // Decode the token, with a draft of what may follow it.
             let room = (max_tokens - count).min(context.saturating_sub(self.cached.len() + 2));
             let draft: Vec<LlamaToken> = if request.lookup {
-                let mut d = lookup::draft(&history, room.min(lookup::MAX_DRAFT));
+                let mut d = lookup::draft(&history, tokens.len(), room.min(lookup::MAX_DRAFT));
                 d.truncate(self.draft_policy.choose(d.len()));
                 d.into_iter().map(LlamaToken).collect()
             } else {
