@@ -182,6 +182,7 @@ pub fn part_request(text: &str, length: SummaryLength) -> GenerateRequest {
         ]),
         max_tokens,
     )
+    .with_lookup(length == SummaryLength::Quotes)
 }
 
 /// What a part's summary is checked as.

@@ -122,7 +122,9 @@ pub fn build_request(text: &str, length: SummaryLength, strategy: Strategy) -> G
             }
         )),
     };
-    let request = GenerateRequest::new(prompt, length.max_tokens());
+    // Quotes are copied from the text: prompt lookup drafts them.
+    let request = GenerateRequest::new(prompt, length.max_tokens())
+        .with_lookup(length == SummaryLength::Quotes);
     match (strategy, length) {
         (Strategy::Tldr, l) if l.is_list() => request.with_stop(["\n\n"]),
         (Strategy::Tldr, _) => request.with_stop(["\n"]),
@@ -281,6 +283,18 @@ mod tests {
         let err = check_summary(&doc, "Item 7 costs 99 euros.", SummaryLength::Short)
             .expect_err("invented");
         assert!(err.contains("99"), "{err}");
+    }
+
+    #[test]
+    fn only_quotes_draft_from_the_text() {
+        // Quotes copy the text, so prompt lookup pays there; an abstract
+        // summary rarely repeats four words of it in a row.
+        for strategy in STRATEGIES {
+            assert!(build_request("Some text.", SummaryLength::Quotes, strategy).lookup);
+            assert!(!build_request("Some text.", SummaryLength::Short, strategy).lookup);
+        }
+        assert!(crate::tasks::document::part_request("Part.", SummaryLength::Quotes).lookup);
+        assert!(!crate::tasks::document::part_request("Part.", SummaryLength::Medium).lookup);
     }
 
     #[test]
