@@ -137,6 +137,22 @@ fn proofread_speed(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Va
     engine.set_draft_policy(learned);
     let forced_tps = forced.generated_tokens.saturating_sub(1) as f64
         / (forced.total_s - forced.ttft_s).max(1e-9);
+    // Why drafting pays or not here: what verifying a batch costs against
+    // one decode, and up to which batch the output stays exactly the same.
+    let one = engine.bench_verify(1, 100, 20)?;
+    let cost = |engine: &mut LlamaEngine, n| -> pith_core::Result<f64> {
+        Ok((engine.bench_verify(n, 100, 20)? / one * 100.0).round() / 100.0)
+    };
+    let verify_cost = serde_json::json!({
+        "2": cost(engine, 2)?,
+        "5": cost(engine, 5)?,
+        "9": cost(engine, 9)?,
+    });
+    let max = pith_core::engine::lookup::MAX_DRAFT + 1;
+    let exact = serde_json::json!({
+        "100": engine.exact_batch(100, max)?,
+        "300": engine.exact_batch(300, max)?,
+    });
     Ok(serde_json::json!({
         "proofread_tps_plain": (plain_tps * 10.0).round() / 10.0,
         "proofread_tps_lookup": (lookup_tps * 10.0).round() / 10.0,
@@ -145,6 +161,8 @@ fn proofread_speed(engine: &mut LlamaEngine) -> pith_core::Result<serde_json::Va
         "proofread_draft_accepted": format!("{accepted}/{drafted}"),
         "proofread_tps_lookup_every_draft": (forced_tps * 10.0).round() / 10.0,
         "proofread_every_draft_accepted": format!("{}/{}", forced.draft_accepted, forced.draft_tokens),
+        "lookup_verify_cost": verify_cost,
+        "lookup_exact_batch": exact,
     }))
 }
 

@@ -69,6 +69,37 @@ impl LlamaEngine {
         Ok(total / repetitions.max(1) as f64)
     }
 
+    /// The largest batch (2 to `max`) whose every size gives, bit for bit,
+    /// the logits that decoding its tokens one at a time gives, after
+    /// `context` tokens; 1 when even a batch of 2 differs. Prompt lookup's
+    /// greedy output equals plain decoding exactly only within that size:
+    /// llama.cpp picks its kernels by batch size and context length (on the
+    /// CPU, attention over 512 or more cache cells is split across threads
+    /// for a single token only; repacked Q4_0/Q4_K weights multiply four
+    /// tokens at a time), and the roundings differ.
+    pub fn exact_batch(&mut self, context: usize, max: usize) -> Result<usize> {
+        let tokens = self.bench_tokens(context + max);
+        self.clear_cache();
+        self.decode_batch(&tokens[..context], 0, false)?;
+        let mut single = Vec::with_capacity(max);
+        for (i, t) in tokens[context..].iter().enumerate() {
+            self.decode_batch(std::slice::from_ref(t), context + i, true)?;
+            single.push(self.logits_of(0));
+        }
+        let mut exact = 1;
+        for n in 2..=max {
+            self.truncate_for_bench(context)?;
+            self.decode_batch(&tokens[context..context + n], context, true)?;
+            let same = (0..n).all(|j| self.logits_of(i32::try_from(j).unwrap_or(0)) == single[j]);
+            if !same {
+                break;
+            }
+            exact = n;
+        }
+        self.clear_cache();
+        Ok(exact)
+    }
+
     /// Generation tokens per second over `n` single-token decodes.
     pub fn bench_generation(&mut self, n: usize, repetitions: usize) -> Result<f64> {
         let tokens = self.bench_tokens(n);

@@ -308,6 +308,12 @@ impl LlamaEngine {
         self.model().n_vocab()
     }
 
+    /// The logits of the `i`-th token of the last decoded batch.
+    pub(crate) fn logits_of(&self, i: i32) -> Vec<f32> {
+        self.loaded
+            .with_dependent(|_, ctx| ctx.get_logits_ith(i).to_vec())
+    }
+
     pub(crate) fn decode_raw(&mut self, batch: &mut LlamaBatch) -> Result<()> {
         self.loaded
             .with_dependent_mut(|_, ctx| ctx.decode(batch))

@@ -751,6 +751,43 @@ mod latency {
     }
 
     #[test]
+    fn a_quotes_summary_with_prompt_lookup_equals_the_plain_one() {
+        use pith_core::tasks::summarize::{self, SummaryLength, STRATEGIES};
+        let text = "The library on Elm Street reopens on 4 May after a year of repairs. \
+            The new roof cost 2 million euros. \
+            Opening hours are 9 to 18 on weekdays and 10 to 14 on Saturdays. \
+            Children under twelve borrow books for free.";
+        let mut e = drafting_engine();
+        let mut drafted = 0;
+        for strategy in STRATEGIES {
+            let mut with = summarize::build_request(text, SummaryLength::Quotes, strategy);
+            assert!(with.lookup, "{strategy:?}");
+            // Prompt and answer stay within 256 tokens (see the next test).
+            with.max_tokens = 100;
+            let plain = with.clone().with_lookup(false);
+            e.clear_cache();
+            let a = run(&mut e, &plain);
+            e.clear_cache();
+            let b = run(&mut e, &with);
+            assert!(b.prompt_tokens + b.generated_tokens < 256);
+            assert_eq!(a.text, b.text, "{strategy:?}");
+            drafted += b.draft_tokens;
+        }
+        assert!(drafted > 0, "the quotes were drafted from the text");
+    }
+
+    #[test]
+    fn a_batch_gives_the_logits_of_its_tokens_decoded_one_at_a_time() {
+        // What the exact-output tests above stand on: verifying a draft of
+        // up to MAX_DRAFT tokens in one batch computes, bit for bit, what
+        // plain decoding computes token by token (for this model, with
+        // fewer than 256 tokens in the cache; see `exact_batch`).
+        let mut e = engine();
+        let max = lookup::MAX_DRAFT + 1;
+        assert_eq!(e.exact_batch(100, max).expect("decodes"), max);
+    }
+
+    #[test]
     fn prompt_lookup_keeps_a_sampled_output_unchanged_too() {
         // Each kept token is the one the sampler chose at its place, with the
         // same random draws in the same order: the same seed gives the same text.
