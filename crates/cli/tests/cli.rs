@@ -534,6 +534,44 @@ fn a_conversation_keeps_its_model_state_until_it_is_deleted() {
 }
 
 #[test]
+fn a_conversation_continued_after_a_restart_replies_as_without_one() {
+    const TURN1: &[u8] = b"Name three colours of the sea.\n";
+    const TURN2: &[u8] = b"Which of them is the darkest?\n";
+    // One process: the second turn on the state still in memory.
+    let one = tempfile::tempdir().expect("tmp");
+    let o = pith_in(one.path(), &["chat"], &[TURN1, TURN2].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let original = stdout(&o);
+
+    // Two processes: the second turn from the state file the first left.
+    let run_twice = |damage: &dyn Fn(&std::path::Path)| {
+        let data = tempfile::tempdir().expect("tmp");
+        let first = pith_in(data.path(), &["chat"], TURN1);
+        assert!(first.status.success(), "{}", stderr(&first));
+        let states: Vec<_> = std::fs::read_dir(data.path().join("state"))
+            .expect("states saved")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "kv"))
+            .collect();
+        assert_eq!(states.len(), 1, "{states:?}");
+        damage(&states[0]);
+        let second = pith_in(data.path(), &["chat", "--conversation", "1"], TURN2);
+        assert!(second.status.success(), "{}", stderr(&second));
+        (stdout(&first), stdout(&second))
+    };
+    let (turn1, turn2) = run_twice(&|_| {});
+    assert_eq!(turn1 + &turn2, original);
+
+    // A truncated state file is not read: the history is evaluated again.
+    let (turn1, turn2) = run_twice(&|kv| {
+        let bytes = std::fs::read(kv).expect("reads");
+        std::fs::write(kv, &bytes[..bytes.len() / 2]).expect("truncates");
+    });
+    assert!(original.starts_with(&turn1), "{turn1}");
+    assert!(turn2.split_whitespace().count() > 3, "a reply: {turn2}");
+}
+
+#[test]
 fn summarize_a_pdf_reports_coverage_and_saves_a_conversation() {
     use pith_core::documents::sample;
     let data = tempfile::tempdir().expect("tmp");
