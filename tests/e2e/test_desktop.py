@@ -511,9 +511,7 @@ class WindowTest(unittest.TestCase):
             clipboard(self.screen, "me and him goes to the park every sunday.")
             press(self.screen, "ctrl+alt+r")
             driver.switch_to("Pith — Rephrase")
-            shown = wait_for(lambda: driver.script(
-                "return document.querySelector('.popup-result').dataset.text || null;"), 60, "the rewrite")
-            self.assertTrue(shown)
+            self.assertTrue(self.shown_rewrite(driver, 60))
             driver.call("POST", driver.s("/window"), {"handle": main})
             self.assertTrue(driver.find('.msg-assistant[data-status="streaming"]'),
                             "the chat reply was still being written when the rewrite was done")
@@ -578,8 +576,7 @@ class WindowTest(unittest.TestCase):
             clipboard(self.screen, text)
             press(self.screen, "ctrl+alt+r")
             driver.switch_to("Pith — Rephrase")
-            wait_for(lambda: driver.script("return document.querySelector('.popup-result').dataset.text || null;"),
-                     90, "the rewrite")
+            self.shown_rewrite(driver)
             press(self.screen, "Escape")
             wait_for(lambda: not self.screen.windows("^Pith — Rephrase$", visible=True), 10, "the popup to close")
             self.assertEqual(clipboard(self.screen), text)
