@@ -1,27 +1,24 @@
-//! The commands the window may call (each is listed in build.rs and allowed
-//! in capabilities/main.json). Each takes state, makes one core call, and
-//! maps the error to `{code, message}`.
+//! The main window's commands about conversations and the machine (the
+//! list of every command is `commands.json`). Each takes state, makes one
+//! core call, and maps the error to `{code, message}`.
 
-use crate::state::{AppState, EngineStatus};
-use pith_core::engine::state::{conversation_key, StateStore};
+use crate::engine::App;
+use crate::state::{EngineStatus, Reply};
+use pith_core::engine::state::StateStore;
 use pith_core::engine::Priority;
 use pith_core::engine::Sampling;
-use pith_core::error::ErrorPayload;
-use pith_core::hardware::HardwareProfile;
+use pith_core::flows::machine::{machine_fit as fit, MachineFit};
 use pith_core::history::{
     Conversation, ConversationId, ExportFormat, Message, MessageId, SearchHit,
 };
 use pith_core::models::catalog::Catalog;
-use pith_core::models::plan::{self, Plan, Task};
-use pith_core::models::store::{self, InstalledModel};
+use pith_core::models::store;
 use pith_core::tasks::conversation::{chat_turn, UNTITLED};
 use pith_core::Error;
 use serde::Serialize;
 use std::sync::PoisonError;
 use tauri::ipc::Channel;
 use tauri_plugin_dialog::DialogExt;
-
-type Reply<T> = Result<T, ErrorPayload>;
 
 #[derive(Debug, Serialize)]
 pub struct AppStatus {
@@ -30,7 +27,7 @@ pub struct AppStatus {
 }
 
 #[tauri::command]
-pub fn app_status(state: tauri::State<'_, AppState>) -> AppStatus {
+pub fn app_status(state: tauri::State<'_, App>) -> AppStatus {
     AppStatus {
         version: env!("CARGO_PKG_VERSION"),
         engine: state.status(),
@@ -38,52 +35,47 @@ pub fn app_status(state: tauri::State<'_, AppState>) -> AppStatus {
 }
 
 #[tauri::command]
-pub fn conversations(state: tauri::State<'_, AppState>) -> Reply<Vec<Conversation>> {
+pub fn conversations(state: tauri::State<'_, App>) -> Reply<Vec<Conversation>> {
     let store = state.history()?;
     let list = store
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .conversations();
-    list.map_err(|e| e.to_payload())
+    Ok(list?)
 }
 
 #[tauri::command]
-pub fn conversation_messages(state: tauri::State<'_, AppState>, id: i64) -> Reply<Vec<Message>> {
+pub fn conversation_messages(state: tauri::State<'_, App>, id: i64) -> Reply<Vec<Message>> {
     let store = state.history()?;
     let messages = store
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .messages(ConversationId(id));
-    messages.map_err(|e| e.to_payload())
+    Ok(messages?)
 }
 
 /// Messages matching every word of `query` (full-text), best first.
 #[tauri::command]
-pub fn search_conversations(
-    state: tauri::State<'_, AppState>,
-    query: String,
-) -> Reply<Vec<SearchHit>> {
+pub fn search_conversations(state: tauri::State<'_, App>, query: String) -> Reply<Vec<SearchHit>> {
     let store = state.history()?;
     let hits = store
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .search(&query, 50);
-    hits.map_err(|e| e.to_payload())
+    Ok(hits?)
 }
 
 /// Deletes a conversation, its messages and its saved model state.
 #[tauri::command]
-pub fn delete_conversation(state: tauri::State<'_, AppState>, id: i64) -> Reply<()> {
+pub fn delete_conversation(state: tauri::State<'_, App>, id: i64) -> Reply<()> {
     let store = state.history()?;
-    store
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .delete(ConversationId(id))
-        .map_err(|e| e.to_payload())?;
-    if let Some(states) = StateStore::in_data_dir() {
-        states.forget(&conversation_key(id));
-    }
-    Ok(())
+    let mut history = store.lock().unwrap_or_else(PoisonError::into_inner);
+    let states = StateStore::in_data_dir();
+    Ok(pith_core::flows::conversations::delete(
+        &mut history,
+        states.as_ref(),
+        ConversationId(id),
+    )?)
 }
 
 /// What the UI hears while a reply is written.
@@ -107,7 +99,7 @@ pub struct ChatSent {
 /// regenerated reply differs.
 #[tauri::command]
 pub async fn chat_send(
-    state: tauri::State<'_, AppState>,
+    state: tauri::State<'_, App>,
     conversation: Option<i64>,
     text: String,
     on_event: Channel<ChatEvent>,
@@ -121,8 +113,7 @@ pub async fn chat_send(
             (Some(_), Some(from)) => h.delete_from(MessageId(from)),
             (Some(id), None) => Ok(ConversationId(id)),
             (None, _) => h.create_conversation(UNTITLED, None),
-        }
-        .map_err(|e| e.to_payload())?
+        }?
     };
     let sampling = vary.unwrap_or(false).then(Sampling::varied);
     let _ = on_event.send(ChatEvent::Started {
@@ -136,8 +127,7 @@ pub async fn chat_send(
                 });
             })
         })
-        .await?
-        .map_err(|e| e.to_payload())?;
+        .await??;
     Ok(ChatSent {
         conversation_id: id,
         reply: turn.reply,
@@ -146,39 +136,28 @@ pub async fn chat_send(
 
 /// Stops the reply being written; what was written so far is kept.
 #[tauri::command]
-pub fn chat_stop(state: tauri::State<'_, AppState>) {
+pub fn chat_stop(state: tauri::State<'_, App>) {
     state.stop();
 }
 
 /// The machine, the planner's pick per task, and the installed models, for
 /// the model panel. Measuring bandwidth takes about half a second, so it
 /// runs off the main thread.
-#[derive(Debug, Serialize)]
-pub struct MachineFit {
-    pub hardware: HardwareProfile,
-    pub plans: Vec<Plan>,
-    pub installed: Vec<InstalledModel>,
-    pub gpu_offload: bool,
-}
-
 #[tauri::command]
 pub async fn machine_fit() -> Reply<MachineFit> {
-    tauri::async_runtime::spawn_blocking(|| {
+    let report = tauri::async_runtime::spawn_blocking(|| {
         let hardware = pith_llama::machine_profile(store::install_dir().ok().as_deref());
-        let prefs = pith_llama::preferences();
-        let catalog = Catalog::builtin();
-        let plans = [Task::Rephrase, Task::Summarize, Task::Chat]
-            .map(|task| plan::plan(&hardware, &catalog, task, &prefs))
-            .to_vec();
-        MachineFit {
+        let installed = store::list_installed(&pith_core::models::search_dirs());
+        fit(
             hardware,
-            plans,
-            installed: store::list_installed(&pith_core::models::search_dirs()),
-            gpu_offload: prefs.gpu_offload,
-        }
+            &Catalog::builtin(),
+            &pith_llama::preferences(),
+            installed,
+        )
     })
     .await
-    .map_err(|e| Error::Inference(format!("the hardware probe failed: {e}")).to_payload())
+    .map_err(|e| Error::Inference(format!("the hardware probe failed: {e}")))?;
+    Ok(report)
 }
 
 /// Saves a conversation as a Markdown file where the user chooses; returns
@@ -186,18 +165,15 @@ pub async fn machine_fit() -> Reply<MachineFit> {
 #[tauri::command]
 pub async fn export_conversation(
     app: tauri::AppHandle,
-    state: tauri::State<'_, AppState>,
+    state: tauri::State<'_, App>,
     id: i64,
 ) -> Reply<Option<String>> {
     let store = state.history()?;
     let (markdown, title) = {
         let h = store.lock().unwrap_or_else(PoisonError::into_inner);
-        let title = h
-            .conversation(ConversationId(id))
-            .map_err(|e| e.to_payload())?
-            .title;
+        let title = h.conversation(ConversationId(id))?.title;
         let text = h.export_to(ConversationId(id), ExportFormat::Markdown);
-        (text.map_err(|e| e.to_payload())?, title)
+        (text?, title)
     };
     let dialog = app
         .dialog()
@@ -207,15 +183,15 @@ pub async fn export_conversation(
         .add_filter("Markdown", &["md"]);
     let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
         .await
-        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")).to_payload())?;
+        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
     let Some(chosen) = chosen else {
         return Ok(None);
     };
     let path = chosen
         .into_path()
-        .map_err(|e| Error::InvalidInput(format!("cannot save there: {e}")).to_payload())?;
+        .map_err(|e| Error::InvalidInput(format!("cannot save there: {e}")))?;
     std::fs::write(&path, markdown)
-        .map_err(|e| Error::io(format!("could not write {}", path.display()), e).to_payload())?;
+        .map_err(|e| Error::io(format!("could not write {}", path.display()), e))?;
     Ok(Some(path.display().to_string()))
 }
 

@@ -3,22 +3,20 @@
 //! a file's name and a token for it, never reads a path, and can only ask
 //! to summarize a file the user chose.
 
-use crate::state::AppState;
-use pith_core::documents::{self, Limits};
-use pith_core::engine::{Engine, Priority};
-use pith_core::error::ErrorPayload;
+use crate::engine::App;
+use crate::state::Reply;
+use pith_core::documents::Limits;
+use pith_core::engine::Priority;
+use pith_core::flows::summary::{self, Source};
 use pith_core::history::ConversationId;
-use pith_core::tasks::document::{summarize_document, Options, Stage};
+use pith_core::tasks::document::Stage;
 use pith_core::tasks::summarize::SummaryLength;
 use pith_core::Error;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
-use std::sync::PoisonError;
+use std::path::PathBuf;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, DragDropEvent, Emitter, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
-
-type Reply<T> = Result<T, ErrorPayload>;
 
 /// A file the user chose, as the window knows it.
 #[derive(Debug, Clone, Serialize)]
@@ -43,17 +41,10 @@ pub enum DropEvent {
 
 pub const DROP_EVENT: &str = "file-drop";
 
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
 fn choose<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> ChosenFile {
-    let name = file_name(&path);
+    let name = summary::file_name(&path);
     ChosenFile {
-        token: app.state::<AppState>().keep_file(path, name.clone()),
+        token: app.state::<App>().keep_file(Source::File(path)),
         name,
     }
 }
@@ -94,13 +85,13 @@ pub async fn open_file(app: AppHandle) -> Reply<Option<ChosenFile>> {
         .add_filter("All files", &["*"]);
     let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
         .await
-        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")).to_payload())?;
+        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
     let Some(picked) = picked else {
         return Ok(None);
     };
-    let path = picked.into_path().map_err(|e| {
-        Error::InvalidInput(format!("that file cannot be opened: {e}")).to_payload()
-    })?;
+    let path = picked
+        .into_path()
+        .map_err(|e| Error::InvalidInput(format!("that file cannot be opened: {e}")))?;
     Ok(Some(choose(&app, path)))
 }
 
@@ -124,60 +115,39 @@ pub struct SummaryDone {
     pub coverage: String,
 }
 
-/// Reads the chosen file, summarizes it part by part (progress through
+/// Reads the chosen document, summarizes it part by part (progress through
 /// `on_event`; `chat_stop` cancels), and saves it as a conversation.
 #[tauri::command]
 pub async fn summarize_file(
-    state: tauri::State<'_, AppState>,
+    state: tauri::State<'_, App>,
     token: u64,
-    length: Option<String>,
+    length: Option<SummaryLength>,
     on_event: Channel<SummaryEvent>,
 ) -> Reply<SummaryDone> {
-    let (path, name) = state.file(token).ok_or_else(|| {
-        Error::InvalidInput("that file is no longer available; drop it again".into()).to_payload()
+    let source = state.file(token).ok_or_else(|| {
+        Error::InvalidInput("that file is no longer available; drop it again".into())
     })?;
-    let length: SummaryLength = length
-        .as_deref()
-        .unwrap_or("short")
-        .parse()
-        .map_err(|e: Error| e.to_payload())?;
     let store = state.history()?;
     let _ = on_event.send(SummaryEvent::Reading);
-    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let read_path = path.clone();
-    let doc = tauri::async_runtime::spawn_blocking(move || {
-        documents::extract_file(&read_path, &Limits::default())
-    })
-    .await
-    .map_err(|e| Error::Inference(format!("reading the file failed: {e}")).to_payload())?
-    .map_err(|e| e.to_payload())?;
-    state
+    let read =
+        tauri::async_runtime::spawn_blocking(move || summary::read(source, &Limits::default()))
+            .await
+            .map_err(|e| Error::Inference(format!("reading the file failed: {e}")))??;
+    let length = length.unwrap_or(SummaryLength::Short);
+    let saved = state
         .run(Priority::Normal, move |engine, cancel| {
-            let options = Options {
-                length: Some(length),
-                ..Options::default()
-            };
-            let summary = summarize_document(engine, &doc, &options, cancel, &mut |p| {
+            summary::summarize_and_save(engine, Some(&store), &read, length, cancel, &mut |p| {
                 let _ = on_event.send(SummaryEvent::Progress {
                     stage: p.stage,
                     parts_done: p.parts_done,
                     parts: p.parts,
                     eta_s: p.eta_s,
                 });
-            })?;
-            let model = Path::new(&engine.info().path)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned());
-            let saved = summary.to_saved(&doc, &name, bytes, model.as_deref());
-            let id = store
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .save_document_summary(&saved)?;
-            Ok(SummaryDone {
-                conversation_id: id,
-                coverage: summary.coverage,
             })
         })
-        .await?
-        .map_err(|e: Error| e.to_payload())
+        .await??;
+    Ok(SummaryDone {
+        conversation_id: saved.conversation?,
+        coverage: saved.summary.coverage,
+    })
 }

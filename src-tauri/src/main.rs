@@ -1,22 +1,31 @@
 //! Pith desktop: a thin Tauri shell over `pith-core`.
 //!
 //! Commands take state, make one core call and map the error to
-//! `{code, message}`. The model loads on the inference worker's thread after
-//! the window is up, and the UI hears about it through the `engine-status`
-//! event. One app runs per data folder; the window opens where it was
-//! left, hidden until it is placed.
+//! `{code, message}`; `commands.json` lists them all, once. The model loads
+//! on the inference worker's thread after the window is up, and the UI
+//! hears about it through the `engine-status` event. One app runs per data
+//! folder; the window opens where it was left, hidden until it is placed.
+//!
+//! The modules form layers, each importing only those above it: `state`,
+//! `settings` and `window` know nothing of the others; `engine`,
+//! `documents`, `commands` and `models` build on them; `hotkey` on those.
+//! What crosses layers the other way (the tray's "Rephrase clipboard", a
+//! changed shortcut) is wired here.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 mod documents;
+mod engine;
+mod hotkey;
 mod models;
-mod rephrase;
 mod settings;
 mod state;
 mod window;
 
 use tauri::Manager;
+
+include!(concat!(env!("OUT_DIR"), "/commands.rs"));
 
 fn main() {
     let data_dir = pith_core::paths::data_dir();
@@ -37,8 +46,11 @@ fn main() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_global_shortcut::Builder::new().build())
-        .manage(state::AppState::open())
-        .manage(rephrase::Rephraser::default())
+        .manage(engine::App::open())
+        .manage(hotkey::Hotkey::default())
+        .manage(settings::OnShortcutChange(|app, shortcut| {
+            hotkey::shortcut::register(app, shortcut);
+        }))
         .on_window_event(move |w, event| match event {
             tauri::WindowEvent::DragDrop(drag) => documents::on_drag_drop(w.app_handle(), drag),
             // Only the main window's place is remembered (the popup opens by
@@ -64,48 +76,20 @@ fn main() {
                 let handle = app.handle().clone();
                 window::instance::listen(listener, move || window::show_main(&handle));
             }
-            let hotkey = settings::load()
+            let shortcut = settings::load()
                 .map(|s| s.app.hotkey)
                 .unwrap_or_else(|_| pith_core::settings::DEFAULT_HOTKEY.to_string());
-            let status = rephrase::register(app.handle(), &hotkey);
+            let status = hotkey::shortcut::register(app.handle(), &shortcut);
             if let Some(why) = status.message {
                 eprintln!("pith-desktop: {why}");
             }
-            if let Err(e) = window::tray(app.handle()) {
+            if let Err(e) = window::tray(app.handle(), hotkey::shortcut::pressed) {
                 eprintln!("pith-desktop: no tray icon on this desktop ({e})");
             }
-            state::start_engine(app.handle().clone());
+            engine::start_engine(app.handle().clone());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::conversations,
-            commands::conversation_messages,
-            commands::chat_send,
-            commands::chat_stop,
-            commands::machine_fit,
-            commands::search_conversations,
-            commands::delete_conversation,
-            commands::export_conversation,
-            documents::open_file,
-            documents::summarize_file,
-            settings::get_settings,
-            settings::save_settings,
-            models::download_model,
-            models::cancel_download,
-            models::import_model,
-            models::use_model,
-            rephrase::rephrase_pending,
-            rephrase::rephrase_run,
-            rephrase::rephrase_accept,
-            rephrase::rephrase_stop,
-            rephrase::rephrase_cancel,
-            rephrase::rephrase_summarize,
-            rephrase::rewrites,
-            rephrase::restore_clipboard,
-            rephrase::rephrase_clipboard,
-            rephrase::hotkey_status,
-        ])
+        .invoke_handler(pith_commands!())
         .run(tauri::generate_context!());
     if let Err(e) = app {
         eprintln!("pith-desktop: {e}");

@@ -3,8 +3,8 @@
 //! dialog, and switch the running model. Files are chosen in Rust; the
 //! window only names catalog ids and installed models.
 
-use crate::state::{load_engine, AppState, EngineStatus};
-use pith_core::error::ErrorPayload;
+use crate::engine::{load_engine, App};
+use crate::state::{EngineStatus, Reply};
 use pith_core::hardware;
 use pith_core::models::catalog::Catalog;
 use pith_core::models::{download, search_dirs, store};
@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_dialog::DialogExt;
-
-type Reply<T> = Result<T, ErrorPayload>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DownloadProgress {
@@ -34,14 +32,13 @@ pub async fn download_model(
     let catalog = Catalog::builtin();
     let entry = catalog
         .get(&id)
-        .ok_or_else(|| Error::NotFound(format!("catalog model {id:?}")).to_payload())?
+        .ok_or_else(|| Error::NotFound(format!("catalog model {id:?}")))?
         .clone();
-    let dir = store::install_dir().map_err(|e| e.to_payload())?;
-    let request = download::catalog_request(&entry, &dir).map_err(|e| e.to_payload())?;
-    let state = app.state::<AppState>();
+    let dir = store::install_dir()?;
+    let request = download::catalog_request(&entry, &dir)?;
+    let state = app.state::<App>();
     let cancel = state.begin_download().ok_or_else(|| {
         Error::InvalidInput("another download is running; wait for it or cancel it".into())
-            .to_payload()
     })?;
     let mut last = 0u64;
     let result = tauri::async_runtime::spawn_blocking(move || {
@@ -59,16 +56,14 @@ pub async fn download_model(
     })
     .await;
     state.end_download();
-    let path = result
-        .map_err(|e| Error::Download(format!("the download stopped: {e}")).to_payload())?
-        .map_err(|e| e.to_payload())?;
+    let path = result.map_err(|e| Error::Download(format!("the download stopped: {e}")))??;
     load_if_idle(&app, &path);
     Ok(path.display().to_string())
 }
 
 /// Stops the download; its partial file is kept so the next try resumes.
 #[tauri::command]
-pub fn cancel_download(state: tauri::State<'_, AppState>) {
+pub fn cancel_download(state: tauri::State<'_, App>) {
     state.cancel_download();
 }
 
@@ -85,16 +80,16 @@ pub async fn import_model(app: AppHandle) -> Reply<Option<String>> {
         let Some(picked) = dialog.blocking_pick_file() else {
             return Ok(None);
         };
-        let src = picked.into_path().map_err(|e| {
-            Error::InvalidInput(format!("that file cannot be opened: {e}")).to_payload()
-        })?;
-        let dir = store::install_dir().map_err(|e| e.to_payload())?;
+        let src = picked
+            .into_path()
+            .map_err(|e| Error::InvalidInput(format!("that file cannot be opened: {e}")))?;
+        let dir = store::install_dir()?;
         store::import(&src, &dir)
             .map(Some)
             .map_err(|e| e.to_payload())
     })
     .await
-    .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")).to_payload())??;
+    .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))??;
     if let Some(path) = &imported {
         load_if_idle(&app, path);
     }
@@ -103,10 +98,7 @@ pub async fn import_model(app: AppHandle) -> Reply<Option<String>> {
 
 /// Loads `path` when no model is running (the first-run screen).
 fn load_if_idle(app: &AppHandle, path: &Path) {
-    if matches!(
-        app.state::<AppState>().status(),
-        EngineStatus::Failed { .. }
-    ) {
+    if matches!(app.state::<App>().status(), EngineStatus::Failed { .. }) {
         let _ = crate::settings::update(|s| s.app.model = Some(path.to_path_buf()));
         load_engine(app.clone(), Some(path.to_path_buf()));
     }
@@ -119,7 +111,7 @@ pub fn use_model(app: AppHandle, path: String) -> Reply<()> {
         .into_iter()
         .find(|m| m.path == Path::new(&path))
         .ok_or_else(|| {
-            Error::NotFound(format!("no installed model at {path}; refresh the list")).to_payload()
+            Error::NotFound(format!("no installed model at {path}; refresh the list"))
         })?;
     if let Some(problem) = chosen.problem {
         return Err(Error::InvalidModel {

@@ -1,30 +1,33 @@
 //! The Settings screen: the user's choices live in `settings.toml` in the
 //! data folder (pith-core's `UserSettings`), shared with the command line.
 
+use crate::state::Reply;
 use pith_core::error::ErrorPayload;
 use pith_core::settings::{self, AppSettings, UserSettings};
 use pith_core::tasks::rephrase::RephraseMode;
 use pith_core::Error;
 use serde::Serialize;
 
-type Reply<T> = Result<T, ErrorPayload>;
+/// What follows a change of shortcut (main.rs wires it to the hotkey, so
+/// settings need not know the hotkey).
+pub struct OnShortcutChange(pub fn(&tauri::AppHandle, &str));
 
 #[derive(Debug, Serialize)]
 pub struct SettingsView {
     pub app: AppSettings,
     /// Where the history, saved model states and settings live.
     pub data_dir: String,
-    pub modes: Vec<&'static str>,
+    pub modes: Vec<RephraseMode>,
 }
 
 fn path() -> Result<std::path::PathBuf, ErrorPayload> {
-    settings::default_path()
-        .ok_or_else(|| Error::InvalidInput("no data folder; set PITH_DATA_DIR".into()).to_payload())
+    Ok(settings::default_path()
+        .ok_or_else(|| Error::InvalidInput("no data folder; set PITH_DATA_DIR".into()))?)
 }
 
 /// The settings, or an error naming `settings.toml` when it is broken.
 pub fn load() -> Reply<UserSettings> {
-    UserSettings::load(&path()?).map_err(|e| e.to_payload())
+    Ok(UserSettings::load(&path()?)?)
 }
 
 #[tauri::command]
@@ -34,7 +37,7 @@ pub fn get_settings() -> Reply<SettingsView> {
         data_dir: pith_core::paths::data_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
-        modes: RephraseMode::ALL.iter().map(|m| m.name()).collect(),
+        modes: RephraseMode::ALL.to_vec(),
     })
 }
 
@@ -42,11 +45,15 @@ pub fn get_settings() -> Reply<SettingsView> {
 /// stored (the shortcut in its normal form).
 /// A changed shortcut is registered at once (its status goes to the window).
 #[tauri::command]
-pub fn save_settings(handle: tauri::AppHandle, app: AppSettings) -> Reply<AppSettings> {
+pub fn save_settings(
+    handle: tauri::AppHandle,
+    changed: tauri::State<'_, OnShortcutChange>,
+    app: AppSettings,
+) -> Reply<AppSettings> {
     let before = load()?.app.hotkey;
     let stored = update(|s| s.app = app)?;
     if stored.hotkey != before {
-        crate::rephrase::register(&handle, &stored.hotkey);
+        (changed.0)(&handle, &stored.hotkey);
     }
     Ok(stored)
 }
@@ -54,8 +61,8 @@ pub fn save_settings(handle: tauri::AppHandle, app: AppSettings) -> Reply<AppSet
 /// Changes the settings file: read, change, check, write.
 pub fn update(change: impl FnOnce(&mut UserSettings)) -> Reply<AppSettings> {
     let path = path()?;
-    let mut settings = UserSettings::load(&path).map_err(|e| e.to_payload())?;
+    let mut settings = UserSettings::load(&path)?;
     change(&mut settings);
-    settings.save(&path).map_err(|e| e.to_payload())?;
-    Ok(UserSettings::load(&path).map_err(|e| e.to_payload())?.app)
+    settings.save(&path)?;
+    Ok(UserSettings::load(&path)?.app)
 }

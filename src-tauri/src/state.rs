@@ -1,15 +1,18 @@
-//! What the app holds: the inference worker once the model has loaded, the
-//! history store, and the cancel token of the reply being written.
+//! What the app holds, over any [`Engine`]: the inference worker once the
+//! model has loaded, the hotkey's worker, the history store, the cancel
+//! token of the reply being written, the files the user chose and the
+//! download in progress. Nothing here knows llama.cpp (`engine.rs` loads
+//! the real model), so the shell's logic is tested on the scripted engine.
 
 use pith_core::engine::{CancelToken, Engine, ModelInfo, PauseGate, Priority, Worker};
 use pith_core::error::ErrorPayload;
+use pith_core::flows::summary::Source;
 use pith_core::history::{self, History};
-use pith_core::{Error, Result};
-use pith_llama::{LlamaEngine, LoadOptions};
+use pith_core::Error;
 use serde::Serialize;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tauri::{AppHandle, Emitter, Manager};
+
+pub type Reply<T> = Result<T, ErrorPayload>;
 
 /// Where the engine is, as the UI sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -20,19 +23,19 @@ pub enum EngineStatus {
     Failed { error: ErrorPayload },
 }
 
-pub struct AppState {
+pub struct AppState<E> {
     status: Mutex<EngineStatus>,
-    worker: Mutex<Option<Worker<LlamaEngine>>>,
-    history: std::result::Result<Arc<Mutex<History>>, ErrorPayload>,
+    worker: Mutex<Option<Worker<E>>>,
+    history: Reply<Arc<Mutex<History>>>,
     current: Mutex<Option<CancelToken>>,
-    /// Files the user dropped or picked, by token: the window names a file
-    /// by its token and never by its path.
-    files: Mutex<Vec<(PathBuf, String)>>,
+    /// Documents the user dropped or picked, by token: the window names a
+    /// document by its token and never by its path.
+    files: Mutex<Vec<Source>>,
     /// The cancel token of the model download in progress.
     download: Mutex<Option<CancelToken>>,
-    /// The hotkey's own engine (the same model, a smaller window).
-    rephraser: Mutex<Option<Worker<LlamaEngine>>>,
-    /// Held while the hotkey's engine works: the main engine's jobs wait.
+    /// The hotkey's own worker (the same model, a smaller window).
+    rephraser: Mutex<Option<Worker<E>>>,
+    /// Held while the hotkey's worker runs: the main worker's jobs wait.
     gate: PauseGate,
 }
 
@@ -40,7 +43,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl AppState {
+impl<E: Engine + 'static> AppState<E> {
     /// Opens the history store in the data folder (recovering a damaged one).
     pub fn open() -> Self {
         let history = history::default_path()
@@ -50,13 +53,18 @@ impl AppState {
                 if let Some(aside) = report.moved_aside {
                     eprintln!("pith-desktop: damaged history moved to {}", aside.display());
                 }
-                Arc::new(Mutex::new(store))
-            })
-            .map_err(|e| e.to_payload());
+                store
+            });
+        Self::with_history(history)
+    }
+
+    pub fn with_history(history: pith_core::Result<History>) -> Self {
         Self {
             status: Mutex::new(EngineStatus::Loading),
             worker: Mutex::new(None),
-            history,
+            history: history
+                .map(|h| Arc::new(Mutex::new(h)))
+                .map_err(ErrorPayload::from),
             current: Mutex::new(None),
             files: Mutex::new(Vec::new()),
             download: Mutex::new(None),
@@ -69,42 +77,33 @@ impl AppState {
         lock(&self.status).clone()
     }
 
-    pub fn history(&self) -> std::result::Result<Arc<Mutex<History>>, ErrorPayload> {
+    pub fn history(&self) -> Reply<Arc<Mutex<History>>> {
         self.history.clone()
     }
 
     /// Runs `job` on the inference worker and waits for it (off the main
     /// thread: callers are async commands). The job's cancel token is kept so
     /// `stop` can reach it.
-    pub async fn run<R, F>(
-        &self,
-        priority: Priority,
-        job: F,
-    ) -> std::result::Result<R, ErrorPayload>
+    pub async fn run<R, F>(&self, priority: Priority, job: F) -> Reply<R>
     where
         R: Send + 'static,
-        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
+        F: FnOnce(&mut E, &CancelToken) -> R + Send + 'static,
     {
         self.run_on(&self.worker, &self.current, priority, job)
             .await
     }
 
-    /// A hotkey rewrite: on the rephrase engine (its own copy of the model,
-    /// its instructions' state kept), so it never waits for a chat reply;
-    /// while it runs, work on the main engine pauses between tokens. Until
-    /// the rephrase engine has loaded, the main engine takes it first in
-    /// its queue.
-    pub async fn run_rephrase<R, F>(
-        &self,
-        slot: &Mutex<Option<CancelToken>>,
-        job: F,
-    ) -> std::result::Result<R, ErrorPayload>
+    /// A hotkey rewrite: on the rephrase worker (its instructions' state
+    /// kept), so it never waits for a chat reply; while it runs, work on
+    /// the main worker pauses between tokens. Until the rephrase worker
+    /// has loaded, the main worker takes it first in its queue.
+    pub async fn run_rephrase<R, F>(&self, slot: &Mutex<Option<CancelToken>>, job: F) -> Reply<R>
     where
         R: Send + 'static,
-        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
+        F: FnOnce(&mut E, &CancelToken) -> R + Send + 'static,
     {
         let gate = self.gate.clone();
-        let held = move |engine: &mut LlamaEngine, cancel: &CancelToken| {
+        let held = move |engine: &mut E, cancel: &CancelToken| {
             let _hold = gate.hold();
             job(engine, cancel)
         };
@@ -121,14 +120,14 @@ impl AppState {
     /// rephrase popup stops its own job, never a chat reply).
     async fn run_on<R, F>(
         &self,
-        worker: &Mutex<Option<Worker<LlamaEngine>>>,
+        worker: &Mutex<Option<Worker<E>>>,
         slot: &Mutex<Option<CancelToken>>,
         priority: Priority,
         job: F,
-    ) -> std::result::Result<R, ErrorPayload>
+    ) -> Reply<R>
     where
         R: Send + 'static,
-        F: FnOnce(&mut LlamaEngine, &CancelToken) -> R + Send + 'static,
+        F: FnOnce(&mut E, &CancelToken) -> R + Send + 'static,
     {
         let ticket = match lock(worker).as_ref() {
             Some(worker) => worker.submit(priority, job),
@@ -137,21 +136,18 @@ impl AppState {
         *lock(slot) = Some(ticket.cancel_token());
         let waited = tauri::async_runtime::spawn_blocking(move || ticket.wait()).await;
         *lock(slot) = None;
-        waited
-            .map_err(|e| Error::Inference(e.to_string()).to_payload())?
-            .map_err(|e| e.to_payload())
+        Ok(waited.map_err(|e| Error::Inference(e.to_string()))??)
     }
 
-    /// Keeps a file the user chose, with the name to show for it; returns
-    /// its token.
-    pub fn keep_file(&self, path: PathBuf, name: String) -> u64 {
+    /// Keeps a document the user chose; returns its token.
+    pub fn keep_file(&self, source: Source) -> u64 {
         let mut files = lock(&self.files);
-        files.push((path, name));
+        files.push(source);
         files.len() as u64 - 1
     }
 
-    /// The path and the name of a kept file.
-    pub fn file(&self, token: u64) -> Option<(PathBuf, String)> {
+    /// A kept document.
+    pub fn file(&self, token: u64) -> Option<Source> {
         let index = usize::try_from(token).ok()?;
         lock(&self.files).get(index).cloned()
     }
@@ -183,12 +179,18 @@ impl AppState {
         }
     }
 
-    fn set(&self, status: EngineStatus, worker: Option<Worker<LlamaEngine>>) {
+    /// The engine's new status and worker (`None`: none runs, and the
+    /// hotkey's worker goes too).
+    pub fn set(&self, status: EngineStatus, worker: Option<Worker<E>>) {
         *lock(&self.status) = status;
         *lock(&self.worker) = worker.map(|w| w.paused_by(self.gate.clone()));
         if lock(&self.worker).is_none() {
             *lock(&self.rephraser) = None;
         }
+    }
+
+    pub fn set_rephraser(&self, worker: Worker<E>) {
+        *lock(&self.rephraser) = Some(worker);
     }
 }
 
@@ -199,68 +201,68 @@ fn not_ready(status: &EngineStatus) -> ErrorPayload {
     }
 }
 
-/// Loads the model the settings name (else the default one) after the
-/// window is up.
-pub fn start_engine(app: AppHandle) {
-    let chosen = crate::settings::load()
-        .ok()
-        .and_then(|s| s.app.model)
-        .filter(|p| p.is_file());
-    load_engine(app, chosen);
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pith_core::engine::{GenerateRequest, Prompt, ScriptedEngine};
+    use pith_core::error::ErrorCode;
 
-/// Drops the running model, then loads `model` (the default when `None`) on
-/// a background thread; the UI hears `engine-status` before and after.
-pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
-    let state = app.state::<AppState>();
-    state.stop();
-    state.set(EngineStatus::Loading, None);
-    let _ = app.emit("engine-status", state.status());
-    std::thread::spawn(move || {
-        let loaded =
-            pith_core::models::resolve_model(model.as_deref()).and_then(|path| -> Result<_> {
-                let options = LoadOptions {
-                    states: pith_core::engine::state::StateStore::in_data_dir(),
-                    ..LoadOptions::default()
-                };
-                let worker = Worker::spawn(move || LlamaEngine::load(&path, &options))?;
-                let (model, threads) = worker
-                    .run(Priority::Interactive, |e: &mut LlamaEngine, _| {
-                        (e.info().clone(), e.threads())
-                    })?;
-                Ok((worker, EngineStatus::Ready { model, threads }))
-            });
-        let state = app.state::<AppState>();
-        let rephrase_model = loaded.as_ref().ok().map(|(_, status)| status.clone());
-        match loaded {
-            Ok((worker, status)) => state.set(status, Some(worker)),
-            Err(e) => state.set(
-                EngineStatus::Failed {
-                    error: e.to_payload(),
-                },
-                None,
-            ),
-        }
-        let _ = app.emit("engine-status", state.status());
-        if let Some(EngineStatus::Ready { model, .. }) = rephrase_model {
-            let available = pith_core::hardware::probe_memory().memory.available_bytes;
-            if pith_core::models::plan::hotkey_engine_fits(model.size_bytes, available) {
-                load_rephraser(&state, PathBuf::from(model.path));
-            }
-        }
-    });
-}
+    fn ready(state: &AppState<ScriptedEngine>, engine: ScriptedEngine) {
+        let info = engine.info().clone();
+        let worker = Worker::spawn(move || Ok(engine)).expect("worker");
+        state.set(
+            EngineStatus::Ready {
+                model: info,
+                threads: 1,
+            },
+            Some(worker),
+        );
+    }
 
-/// The hotkey's engine: the same model file (memory-mapped, so its weights
-/// are shared), a 2,048-token window, and the saved instruction states.
-fn load_rephraser(state: &AppState, path: PathBuf) {
-    let options = LoadOptions {
-        context: Some(2048),
-        states: pith_core::engine::state::StateStore::in_data_dir(),
-        ..LoadOptions::default()
-    };
-    match Worker::spawn(move || LlamaEngine::load(&path, &options)) {
-        Ok(worker) => *lock(&state.rephraser) = Some(worker),
-        Err(e) => eprintln!("pith-desktop: the hotkey shares the main engine ({e})"),
+    fn ask(engine: &mut ScriptedEngine, cancel: &CancelToken) -> pith_core::Result<String> {
+        let request = GenerateRequest::new(Prompt::Raw("hi".into()), 8);
+        Ok(engine.generate(&request, cancel, &mut |_| {})?.text)
+    }
+
+    #[test]
+    fn jobs_wait_for_the_model_and_then_run_on_it() {
+        let state = AppState::with_history(Err(Error::History("none".into())));
+        let early = tauri::async_runtime::block_on(state.run(Priority::Normal, ask));
+        assert_eq!(early.expect_err("loading").code, ErrorCode::Inference);
+        ready(&state, ScriptedEngine::new(512).reply("hello"));
+        let reply = tauri::async_runtime::block_on(state.run(Priority::Normal, ask));
+        assert_eq!(reply.expect("ran").expect("generated"), "hello");
+        assert!(matches!(state.history(), Err(e) if e.code == ErrorCode::History));
+    }
+
+    #[test]
+    fn a_failed_load_is_the_answer_to_every_job() {
+        let state: AppState<ScriptedEngine> =
+            AppState::with_history(Err(Error::History("none".into())));
+        let failure = Error::NoModelInstalled {
+            searched: Vec::new(),
+        };
+        state.set(
+            EngineStatus::Failed {
+                error: failure.to_payload(),
+            },
+            None,
+        );
+        let r = tauri::async_runtime::block_on(state.run(Priority::Normal, |_, _| ()));
+        assert_eq!(r.expect_err("failed").code, ErrorCode::ModelNotFound);
+    }
+
+    #[test]
+    fn files_are_named_by_token_only() {
+        let state: AppState<ScriptedEngine> =
+            AppState::with_history(Err(Error::History("none".into())));
+        let a = state.keep_file(Source::File("/tmp/a.pdf".into()));
+        let b = state.keep_file(Source::Bytes {
+            bytes: b"text".to_vec(),
+            name: "the clipboard's text".into(),
+        });
+        assert_ne!(a, b);
+        assert!(matches!(state.file(a), Some(Source::File(p)) if p.ends_with("a.pdf")));
+        assert!(state.file(99).is_none());
     }
 }

@@ -68,9 +68,10 @@ pub fn remember<R: Runtime>(w: &tauri::Window<R>, data_dir: &Path) {
     }
 }
 
-/// The tray icon. Where the desktop shows no tray, its absence is only
-/// reported: the window and the shortcut work without it.
-pub fn tray(app: &AppHandle) -> tauri::Result<()> {
+/// The tray icon; "Rephrase clipboard" calls `on_rephrase`. Where the desktop
+/// shows no tray, its absence is only reported: the window and the
+/// shortcut work without it.
+pub fn tray(app: &AppHandle, on_rephrase: fn(&AppHandle)) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open Pith", true, None::<&str>)?;
     let rephrase = MenuItem::with_id(app, "rephrase", "Rephrase clipboard", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Pith", true, None::<&str>)?;
@@ -78,9 +79,9 @@ pub fn tray(app: &AppHandle) -> tauri::Result<()> {
     let mut builder = TrayIconBuilder::with_id("pith")
         .tooltip("Pith")
         .menu(&menu)
-        .on_menu_event(|app, event| match event.id().as_ref() {
+        .on_menu_event(move |app, event| match event.id().as_ref() {
             "open" => show_main(app),
-            "rephrase" => crate::rephrase::start(app),
+            "rephrase" => on_rephrase(app),
             "quit" => app.exit(0),
             _ => {}
         });

@@ -68,119 +68,118 @@ fn capability(name: &str) -> (Vec<String>, Vec<String>) {
     (strings("windows"), strings("permissions"))
 }
 
-#[test]
-fn the_main_window_has_exactly_the_permissions_in_this_snapshot() {
-    let (windows, permissions) = capability("main");
-    assert_eq!(windows, ["main"]);
-    assert_eq!(
-        permissions,
-        [
-            "core:event:default",
-            "allow-app-status",
-            "allow-conversations",
-            "allow-conversation-messages",
-            "allow-chat-send",
-            "allow-chat-stop",
-            "allow-machine-fit",
-            "allow-search-conversations",
-            "allow-delete-conversation",
-            "allow-export-conversation",
-            "allow-open-file",
-            "allow-summarize-file",
-            "allow-get-settings",
-            "allow-save-settings",
-            "allow-download-model",
-            "allow-cancel-download",
-            "allow-import-model",
-            "allow-use-model",
-            "allow-rewrites",
-            "allow-restore-clipboard",
-            "allow-rephrase-clipboard",
-            "allow-hotkey-status",
-        ]
-    );
+/// `commands.json`: each window's commands as `module::name` paths.
+fn command_list() -> Vec<(String, Vec<String>)> {
+    let list = json("commands.json");
+    list["windows"]
+        .as_object()
+        .expect("windows")
+        .iter()
+        .map(|(window, spec)| {
+            let commands = spec["commands"]
+                .as_array()
+                .expect("commands")
+                .iter()
+                .map(|c| c.as_str().expect("a path").to_string())
+                .collect();
+            (window.clone(), commands)
+        })
+        .collect()
+}
+
+fn name(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 #[test]
-fn every_app_command_is_in_the_manifest_and_allowed() {
-    let build = std::fs::read_to_string(format!("{}/build.rs", env!("CARGO_MANIFEST_DIR")))
-        .expect("build.rs");
-    let cap = format!(
-        "{}{}",
-        json("capabilities/main.json"),
-        json("capabilities/popup.json")
-    );
-    let main = std::fs::read_to_string(format!("{}/src/main.rs", env!("CARGO_MANIFEST_DIR")))
-        .expect("main.rs");
-    let listed = [
-        "app_status",
-        "conversations",
-        "conversation_messages",
-        "chat_send",
-        "chat_stop",
-        "machine_fit",
-        "search_conversations",
-        "delete_conversation",
-        "export_conversation",
-        "open_file",
-        "summarize_file",
-        "get_settings",
-        "save_settings",
-        "download_model",
-        "cancel_download",
-        "import_model",
-        "use_model",
-        "rephrase_pending",
-        "rephrase_run",
-        "rephrase_accept",
-        "rephrase_stop",
-        "rephrase_cancel",
-        "rephrase_summarize",
-        "rewrites",
-        "restore_clipboard",
-        "rephrase_clipboard",
-        "hotkey_status",
-    ];
-    // Every #[tauri::command] in the shell is one of these: a new command
-    // cannot slip in without the manifest and capability entries below.
-    let src = format!("{}/src", env!("CARGO_MANIFEST_DIR"));
-    let mut defined: Vec<(String, String)> = Vec::new();
-    for entry in std::fs::read_dir(&src).expect("src folder") {
+fn each_window_is_allowed_exactly_the_commands_the_list_gives_it() {
+    for (window, commands) in command_list() {
+        let (windows, permissions) = capability(&window);
+        assert_eq!(windows, [window.clone()]);
+        let mut expected = vec!["core:event:default".to_string()];
+        expected.extend(
+            commands
+                .iter()
+                .map(|c| format!("allow-{}", name(c).replace('_', "-"))),
+        );
+        assert_eq!(permissions, expected, "{window}");
+    }
+}
+
+/// Every `#[tauri::command]` under `dir`, as (module path, name).
+fn defined_commands(dir: &std::path::Path, module: &str, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).expect("src folder") {
         let path = entry.expect("entry").path();
-        let module = path
+        let stem = path
             .file_stem()
             .expect("name")
             .to_string_lossy()
             .into_owned();
+        let here = if module.is_empty() {
+            stem.clone()
+        } else {
+            format!("{module}::{stem}")
+        };
+        if path.is_dir() {
+            defined_commands(&path, &here, out);
+            continue;
+        }
         let source = std::fs::read_to_string(&path).expect("source");
         for rest in source.split("#[tauri::command]").skip(1) {
             let after = rest.split_once("fn ").expect("a fn after the attribute").1;
-            let name = after
+            let command = after
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .next()
                 .expect("a name");
-            defined.push((name.to_string(), module.clone()));
+            out.push((here.clone(), command.to_string()));
         }
     }
-    let mut names: Vec<&str> = defined.iter().map(|(n, _)| n.as_str()).collect();
-    names.sort_unstable();
-    let mut expected = listed.to_vec();
-    expected.sort_unstable();
-    assert_eq!(names, expected, "the commands defined in src/");
-    for (command, module) in &defined {
-        assert!(
-            build.contains(&format!("\"{command}\"")),
-            "{command} in the app manifest"
-        );
-        assert!(
-            cap.contains(&format!("allow-{}", command.replace('_', "-"))),
-            "{command} allowed"
-        );
-        assert!(
-            main.contains(&format!("{module}::{command}")),
-            "{command} registered"
-        );
-    }
+}
+
+#[test]
+fn every_command_in_the_shell_is_in_the_list_and_every_listed_one_exists() {
+    let mut defined = Vec::new();
+    defined_commands(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        "",
+        &mut defined,
+    );
+    let mut defined: Vec<String> = defined
+        .into_iter()
+        .map(|(module, command)| format!("{module}::{command}"))
+        .collect();
+    defined.sort_unstable();
+    let mut listed: Vec<String> = command_list().into_iter().flat_map(|(_, c)| c).collect();
+    listed.sort_unstable();
+    listed.dedup();
+    assert_eq!(
+        defined, listed,
+        "the commands defined in src/ and commands.json"
+    );
+}
+
+#[test]
+fn the_ui_wraps_exactly_the_listed_commands() {
+    let api = std::fs::read_to_string(format!(
+        "{}/../ui/src/api/index.ts",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("ui/src/api/index.ts");
+    let mut invoked: Vec<String> = api
+        .split("invoke<")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').nth(1).map(str::to_string))
+        .collect();
+    invoked.sort_unstable();
+    invoked.dedup();
+    let mut listed: Vec<String> = command_list()
+        .into_iter()
+        .flat_map(|(_, c)| c)
+        .map(|c| name(&c).to_string())
+        .collect();
+    listed.sort_unstable();
+    listed.dedup();
+    assert_eq!(invoked, listed, "the commands ui/src/api/index.ts invokes");
 }
 
 #[test]

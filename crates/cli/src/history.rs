@@ -125,11 +125,12 @@ fn run_inner(command: HistoryCommand) -> Result<()> {
             }
         }
         HistoryCommand::Rm { id } => {
-            store.delete(ConversationId(id))?;
-            // Its saved model state goes with it.
-            if let Some(states) = pith_core::engine::state::StateStore::in_data_dir() {
-                states.forget(&pith_core::engine::state::conversation_key(id));
-            }
+            let states = pith_core::engine::state::StateStore::in_data_dir();
+            pith_core::flows::conversations::delete(
+                &mut store,
+                states.as_ref(),
+                ConversationId(id),
+            )?;
             eprintln!("pith: conversation {id} deleted");
         }
     }

@@ -2,12 +2,12 @@
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{Priority, Worker};
-use pith_core::models::plan::Task;
-use pith_core::routing::Request;
+use pith_core::flows::rephrase::{rephrase_routed, RephraseRequest, Start};
+use pith_core::flows::session::Record;
 use pith_core::settings::UserSettings;
 use pith_core::tasks::{self, rephrase::RephraseMode};
-use pith_core::{Error, ErrorCode, Result};
-use pith_llama::{LlamaEngine, LoadOptions};
+use pith_core::{Error, Result};
+use pith_llama::{LlamaEngine, LoadOptions, ModelPool};
 use std::io::{IsTerminal, Read};
 
 /// Starts the inference worker with the chosen model; Ctrl-C cancels the
@@ -51,10 +51,9 @@ pub fn cancel_on_ctrl_c(token: pith_core::engine::CancelToken) {
     let _ = ctrlc::set_handler(move || token.cancel());
 }
 
-/// Rewrites `text` with the model the router picks (the larger one with
-/// `--larger`). When the small model's rewrite fails the check, a larger
-/// installed model takes over if the settings allow it (`auto_escalate`),
-/// and is offered otherwise.
+/// Rewrites `text` through the core's routed rephrase: the router's model
+/// (or `--model`, never moved), escalated to the larger installed model
+/// when the settings say so, and offered otherwise.
 pub fn rephrase(
     args: &ModelArgs,
     mode: Option<RephraseMode>,
@@ -76,33 +75,70 @@ pub fn rephrase(
     } else {
         RephraseMode::Proofread
     });
-    let mut request = Request::new(Task::Rephrase, &text);
-    request.larger = larger;
-    let (path, mut route) = crate::serve::choose(args, &request, &settings).or_fail(json)?;
-    let (mut result, mut model) = rephrase_with(args, &path, mode, &text, verbose).or_fail(json)?;
-    let failed_check = matches!(&result, Err(e) if e.code() == ErrorCode::ResultRejected);
-    if failed_check && args.model.is_none() && !larger {
-        request.small_failed_check = true;
-        if let Ok((bigger, escalation)) = crate::serve::choose(args, &request, &settings) {
-            if bigger != path {
-                eprintln!("pith: {}", escalation.reason);
-                (result, model) =
-                    rephrase_with(args, &bigger, mode, &text, verbose).or_fail(json)?;
-                route = escalation;
-            } else if let Some(offer) = &escalation.larger_available {
-                eprintln!(
-                    "pith: {}. Retry it with: pith rephrase --larger (answers with {})",
-                    escalation.reason,
-                    offer.label()
-                );
+    let pool = crate::serve::pool(args).or_fail(json)?;
+    let candidates = pool.candidates();
+    let start = match pool.models().first() {
+        Some(m) if args.model.is_some() => Start::Only(m.id.clone()),
+        _ => Start::Routed,
+    };
+    let routing = settings.routing();
+    let worker = Worker::spawn(move || Ok(pool)).or_fail(json)?;
+    let job_text = text.clone();
+    let ticket = worker.submit(
+        Priority::Interactive,
+        move |pool: &mut ModelPool, cancel| {
+            let mut shown = 0;
+            let request = RephraseRequest {
+                larger,
+                ..RephraseRequest::new(&job_text, mode)
+            };
+            let routed = rephrase_routed(
+                pool,
+                &candidates,
+                &routing,
+                &start,
+                &request,
+                cancel,
+                &mut |attempt, piece| {
+                    if verbose {
+                        if attempt != shown {
+                            eprint!("\n[attempt {attempt}] ");
+                            shown = attempt;
+                        }
+                        eprint!("{piece}");
+                    }
+                },
+            );
+            if verbose {
+                eprintln!();
             }
-        }
+            routed
+        },
+    );
+    cancel_on_ctrl_c(ticket.cancel_token());
+    let routed = ticket.wait().or_fail(json)?.or_fail(json)?;
+    if routed.escalated {
+        eprintln!("pith: {}", routed.route.reason);
+    } else if let Some(offer) = routed.offer() {
+        eprintln!(
+            "pith: {}. Retry it with: pith rephrase --larger (answers with {})",
+            routed.route.reason,
+            offer.label()
+        );
     }
-    let r = result.or_fail(json)?;
+    let model = routed.model;
+    let route = routed.route.reason;
+    let r = routed.result.or_fail(json)?;
     if from_clipboard {
         crate::clipboard::write(&r.text).or_fail(json)?;
-        let recorded = crate::history::open_store()
-            .and_then(|mut h| h.record_rewrite(&text, &r.text, r.mode.name(), true, Some(&model)));
+        let record = Record {
+            original: text.clone(),
+            result: r.text.clone(),
+            mode: r.mode,
+            accepted: true,
+            model: model.clone(),
+        };
+        let recorded = crate::history::open_store().and_then(|mut h| record.save(&mut h));
         if let Err(e) = recorded {
             eprintln!("pith: the rewrite was not saved in the history: {e}");
         }
@@ -114,7 +150,7 @@ pub fn rephrase(
             "unchanged": r.unchanged,
             "attempts": r.attempts,
             "model": model,
-            "route": route.reason,
+            "route": route,
             "prompt_tokens": r.generation.prompt_tokens,
             "generated_tokens": r.generation.generated_tokens,
             "ttft_s": r.generation.ttft_s,
@@ -128,43 +164,4 @@ pub fn rephrase(
         }
     }
     Ok(())
-}
-
-type Rephrased = (Result<tasks::rephrase::Rephrased>, String);
-
-fn rephrase_with(
-    args: &ModelArgs,
-    path: &std::path::Path,
-    mode: RephraseMode,
-    text: &str,
-    verbose: bool,
-) -> Result<Rephrased> {
-    let with_model = ModelArgs {
-        model: Some(path.to_path_buf()),
-        ..args.clone()
-    };
-    let (worker, _) = start(&with_model)?;
-    let text = text.to_string();
-    let ticket = worker.submit(
-        Priority::Interactive,
-        move |engine: &mut LlamaEngine, cancel| {
-            let mut shown = 0;
-            let result =
-                tasks::rephrase::rephrase(engine, &text, mode, cancel, &mut |attempt, piece| {
-                    if verbose {
-                        if attempt != shown {
-                            eprint!("\n[attempt {attempt}] ");
-                            shown = attempt;
-                        }
-                        eprint!("{piece}");
-                    }
-                });
-            if verbose {
-                eprintln!();
-            }
-            (result, pith_core::engine::Engine::info(engine).name.clone())
-        },
-    );
-    cancel_on_ctrl_c(ticket.cancel_token());
-    ticket.wait()
 }

@@ -4,9 +4,10 @@
 use crate::{Failure, OrFail};
 use clap::Subcommand;
 use pith_core::engine::CancelToken;
+use pith_core::flows::machine;
 use pith_core::hardware::{self, HardwareProfile};
 use pith_core::models::catalog::Catalog;
-use pith_core::models::plan::{self, human_bytes, Plan, Task};
+use pith_core::models::plan::{human_bytes, Plan, Task};
 use pith_core::models::{download, store};
 use pith_core::Error;
 use std::io::{IsTerminal, Write};
@@ -186,13 +187,8 @@ pub fn run(command: ModelsCommand) -> Result<(), Failure> {
             let hw = full_profile();
             let prefs = pith_llama::preferences();
             let catalog = Catalog::builtin();
-            let tasks = task.map_or(vec![Task::Rephrase, Task::Summarize, Task::Chat], |t| {
-                vec![t]
-            });
-            let plans: Vec<Plan> = tasks
-                .iter()
-                .map(|&t| plan::plan(&hw, &catalog, t, &prefs))
-                .collect();
+            let tasks = task.map_or(machine::TASKS.to_vec(), |t| vec![t]);
+            let plans = machine::plans(&hw, &catalog, &tasks, &prefs);
             if json {
                 let value = if plans.len() == 1 {
                     serde_json::to_value(&plans[0])

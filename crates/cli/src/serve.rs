@@ -12,14 +12,20 @@ use pith_llama::{LoadOptions, ModelPool};
 use std::io::Write;
 use std::sync::Arc;
 
-/// The installed models (or only `--model`), with the planner's verdicts.
-fn pool(args: &ModelArgs) -> ModelPool {
+/// The installed models (or only `--model`), with the planner's verdicts
+/// and the saved instruction states. No usable model is an error that
+/// says where Pith looked and how to fetch one.
+pub fn pool(args: &ModelArgs) -> Result<ModelPool> {
     let paths: Vec<(String, std::path::PathBuf)> = match &args.model {
-        Some(p) => vec![(
-            p.file_stem()
-                .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned()),
-            p.clone(),
-        )],
+        Some(p) => {
+            // A bad --model file gets its own message, not "none found".
+            pith_core::models::check_model_file(p)?;
+            vec![(
+                p.file_stem()
+                    .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned()),
+                p.clone(),
+            )]
+        }
         None => pith_core::models::store::list_installed(&pith_core::models::search_dirs())
             .into_iter()
             .filter(|m| m.problem.is_none())
@@ -31,69 +37,19 @@ fn pool(args: &ModelArgs) -> ModelPool {
     let options = LoadOptions {
         threads: args.threads,
         force: args.force,
+        states: pith_core::engine::state::StateStore::in_data_dir(),
         ..LoadOptions::default()
     };
-    ModelPool::new(&paths, &hw, budget, options)
-}
-
-/// The local model file for `request` and why: `--model` when given,
-/// otherwise the router's choice among the installed models. A remote
-/// target is answered only through `pith serve`; here it falls back to the
-/// smallest local model, and the reason says so.
-pub fn choose(
-    args: &ModelArgs,
-    request: &Request,
-    settings: &UserSettings,
-) -> Result<(std::path::PathBuf, routing::Route)> {
-    if let Some(path) = &args.model {
-        let route = routing::Route {
-            target: Target::Local {
-                id: path.display().to_string(),
-            },
-            reason: "chosen with --model".into(),
-            signals: Vec::new(),
-            larger_available: None,
-        };
-        return Ok((path.clone(), route));
-    }
-    let pool = pool(args);
+    let pool = ModelPool::new(&paths, &hw, budget, options);
     if pool.models().is_empty() {
-        // Says where it looked and how to fetch the default model.
         pith_core::models::resolve_model(None)?;
     }
-    let mut route = routing::route(request, &pool.candidates(), &settings.routing())?;
-    let local = |id: &str| {
-        pool.models()
-            .iter()
-            .find(|m| m.id == id)
-            .map(|m| m.path.clone())
-    };
-    let path = match &route.target {
-        Target::Local { id } => local(id),
-        Target::Remote { .. } => {
-            let small = routing::route(request, &pool.candidates(), &routing::Settings::default())?;
-            route.reason.push_str(
-                "; the command line answers locally (the remote endpoint serves `pith serve`)",
-            );
-            match small.target {
-                Target::Local { id } => {
-                    route.target = Target::Local { id: id.clone() };
-                    local(&id)
-                }
-                Target::Remote { .. } => None,
-            }
-        }
-    };
-    let path = path.ok_or_else(|| Error::NotFound("a local model for this request".into()))?;
-    Ok((path, route))
+    Ok(pool)
 }
 
 pub fn serve(args: &ModelArgs, port: u16, token: Option<String>) -> Result<(), Failure> {
     let settings = UserSettings::load_default().or_fail(false)?;
-    let pool = pool(args);
-    if pool.models().is_empty() {
-        pith_core::models::resolve_model(None).or_fail(false)?;
-    }
+    let pool = pool(args).or_fail(false)?;
     let candidates = pool.candidates();
     // The model a simple request goes to is loaded before the first request.
     let first = routing::route(
@@ -107,7 +63,7 @@ pub fn serve(args: &ModelArgs, port: u16, token: Option<String>) -> Result<(), F
         let id = id.clone();
         worker
             .run(Priority::Interactive, move |p: &mut ModelPool, _| {
-                pith_core::api::Backend::engine(p, &id).map(|_| ())
+                pith_core::engine::Backend::engine(p, &id).map(|_| ())
             })
             .and_then(|r| r)
             .or_fail(false)?;
@@ -158,8 +114,7 @@ pub fn route(
     json: bool,
 ) -> Result<(), Failure> {
     let settings = UserSettings::load_default().or_fail(json)?;
-    let pool = pool(args);
-    let candidates = pool.candidates();
+    let candidates = pool(args).or_fail(json)?.candidates();
     let mut request = Request::new(task, text);
     request.larger = larger;
     if task == Task::Summarize {

@@ -3,13 +3,15 @@
 
 use crate::jobs::{cancel_on_ctrl_c, read_stdin, start};
 use crate::{Failure, ModelArgs, OrFail};
-use pith_core::documents::{self, Limits};
+use pith_core::documents::Limits;
 use pith_core::engine::Priority;
-use pith_core::tasks::document::{summarize_document, Options, Progress, Stage};
+use pith_core::flows::summary::{self, Source};
+use pith_core::tasks::document::{Progress, Stage};
 use pith_core::tasks::summarize::SummaryLength;
 use pith_llama::LlamaEngine;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::Mutex;
 
 pub fn run(
     args: &ModelArgs,
@@ -17,50 +19,53 @@ pub fn run(
     length: SummaryLength,
     json: bool,
 ) -> Result<(), Failure> {
-    let limits = Limits::default();
-    let (doc, name, bytes) = if file == Path::new("-") {
-        let bytes = read_stdin().or_fail(json)?;
-        let size = bytes.len() as u64;
-        let doc = documents::extract(bytes, &limits).or_fail(json)?;
-        (doc, "standard input".to_string(), size)
+    let source = if file == Path::new("-") {
+        Source::Bytes {
+            bytes: read_stdin().or_fail(json)?,
+            name: "standard input".into(),
+        }
     } else {
-        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-        let doc = documents::extract_file(file, &limits).or_fail(json)?;
-        let name = file.file_name().map_or_else(
-            || file.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        (doc, name, size)
+        Source::File(file.to_path_buf())
     };
-    let (worker, model_path) = start(args).or_fail(json)?;
+    let read = summary::read(source, &Limits::default()).or_fail(json)?;
+    let history = crate::history::open_store()
+        .map_err(|e| eprintln!("pith: the summary will not be saved in the history: {e}"))
+        .ok()
+        .map(Mutex::new);
+    let history_open = history.is_some();
+    let (worker, _) = start(args).or_fail(json)?;
     let bar = std::io::stderr().is_terminal();
-    let job_doc = doc.clone();
+    let job_read = read.clone();
     let ticket = worker.submit(Priority::Normal, move |engine: &mut LlamaEngine, cancel| {
-        let options = Options {
-            length: Some(length),
-            ..Options::default()
-        };
-        let result = summarize_document(engine, &job_doc, &options, cancel, &mut |p| {
-            if bar {
-                draw(p);
-            }
-        });
+        let result = summary::summarize_and_save(
+            engine,
+            history.as_ref(),
+            &job_read,
+            length,
+            cancel,
+            &mut |p| {
+                if bar {
+                    draw(p);
+                }
+            },
+        );
         if bar {
             eprint!("\r\x1b[2K");
         }
         result
     });
     cancel_on_ctrl_c(ticket.cancel_token());
-    let summary = ticket.wait().or_fail(json)?.or_fail(json)?;
-
-    let model = model_path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned());
-    let saved = summary.to_saved(&doc, &name, bytes, model.as_deref());
-    let conversation = crate::history::open_store()
-        .and_then(|mut h| h.save_document_summary(&saved))
-        .map_err(|e| eprintln!("pith: the summary was not saved in the history: {e}"))
-        .ok();
+    let saved = ticket.wait().or_fail(json)?.or_fail(json)?;
+    let summary = saved.summary;
+    let conversation = match saved.conversation {
+        Ok(c) => Some(c),
+        Err(e) if history_open => {
+            eprintln!("pith: the summary was not saved in the history: {e}");
+            None
+        }
+        Err(_) => None,
+    };
+    let doc = &read.doc;
     if json {
         let value = serde_json::json!({
             "summary": summary.text,

@@ -12,7 +12,7 @@
 pub mod openai;
 pub mod remote;
 
-use crate::engine::{CancelToken, Engine, Priority, Worker};
+use crate::engine::{CancelToken, Priority, Worker};
 use crate::engine::{Prompt, Role};
 use crate::error::{Error, Result};
 use crate::models::plan::Task;
@@ -27,27 +27,7 @@ use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tiny_http::{Header, Method, Response, StatusCode};
 
-/// The models the server can answer with, owned by the inference worker.
-pub trait Backend: 'static {
-    /// The engine for installed model `id`, loading it if needed. The
-    /// string says what was unloaded to make room, when something was.
-    fn engine(&mut self, id: &str) -> Result<(&mut dyn Engine, Option<String>)>;
-}
-
-/// One engine, always loaded.
-pub struct SingleModel<E> {
-    pub id: String,
-    pub engine: E,
-}
-
-impl<E: Engine + 'static> Backend for SingleModel<E> {
-    fn engine(&mut self, id: &str) -> Result<(&mut dyn Engine, Option<String>)> {
-        if id != self.id {
-            return Err(Error::NotFound(format!("model {id:?}")));
-        }
-        Ok((&mut self.engine, None))
-    }
-}
+pub use crate::engine::{Backend, SingleModel};
 
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -102,7 +82,10 @@ struct Shared<B> {
 impl Server {
     /// Listens on 127.0.0.1 and answers on background threads until
     /// stopped or dropped.
-    pub fn start<B: Backend>(worker: Arc<Worker<B>>, options: ServerOptions) -> Result<Server> {
+    pub fn start<B: Backend + 'static>(
+        worker: Arc<Worker<B>>,
+        options: ServerOptions,
+    ) -> Result<Server> {
         let http = tiny_http::Server::http(("127.0.0.1", options.port)).map_err(|e| {
             Error::InvalidInput(format!(
                 "could not listen on 127.0.0.1:{}: {e}",
@@ -218,7 +201,7 @@ fn authorized(request: &tiny_http::Request, token: &str) -> bool {
     })
 }
 
-fn handle<B: Backend>(mut request: tiny_http::Request, shared: &Shared<B>) {
+fn handle<B: Backend + 'static>(mut request: tiny_http::Request, shared: &Shared<B>) {
     let path = request.url().split('?').next().unwrap_or("").to_string();
     if !authorized(&request, &shared.options.token) {
         let _ = request.respond(error_response(&ApiError::unauthorized()));
@@ -289,7 +272,7 @@ enum Event {
     Piece(String),
 }
 
-fn chat<B: Backend>(request: tiny_http::Request, body: &[u8], shared: &Shared<B>) {
+fn chat<B: Backend + 'static>(request: tiny_http::Request, body: &[u8], shared: &Shared<B>) {
     let parsed = openai::parse(body).and_then(|r| r.chat_messages().map(|m| (r, m)));
     let (req, messages) = match parsed {
         Ok(p) => p,
@@ -397,7 +380,7 @@ fn chat<B: Backend>(request: tiny_http::Request, body: &[u8], shared: &Shared<B>
 }
 
 #[allow(clippy::too_many_arguments)]
-fn local_chat<B: Backend>(
+fn local_chat<B: Backend + 'static>(
     request: tiny_http::Request,
     req: openai::ChatRequest,
     messages: Vec<crate::engine::ChatMessage>,

@@ -345,6 +345,30 @@ pub trait Engine {
     }
 }
 
+/// The models a worker can answer with: one engine, or several installed
+/// models loaded on demand (`ModelPool` in `pith-llama`). Flows that may
+/// move a request to another model (routing, escalation) take this.
+pub trait Backend {
+    /// The engine for model `id`, loading it if needed. The string says
+    /// what was unloaded to make room, when something was.
+    fn engine(&mut self, id: &str) -> Result<(&mut dyn Engine, Option<String>)>;
+}
+
+/// One engine, always loaded, known by `id`.
+pub struct SingleModel<E> {
+    pub id: String,
+    pub engine: E,
+}
+
+impl<E: Engine> Backend for SingleModel<E> {
+    fn engine(&mut self, id: &str) -> Result<(&mut dyn Engine, Option<String>)> {
+        if id != self.id {
+            return Err(crate::Error::NotFound(format!("model {id:?}")));
+        }
+        Ok((&mut self.engine, None))
+    }
+}
+
 /// Runs requests one after another: the default
 /// [`Engine::generate_batch`].
 pub fn generate_each<E: Engine + ?Sized>(

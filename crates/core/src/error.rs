@@ -180,10 +180,22 @@ impl Error {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorPayload {
     pub code: ErrorCode,
     pub message: String,
+}
+
+impl From<Error> for ErrorPayload {
+    fn from(e: Error) -> Self {
+        e.to_payload()
+    }
+}
+
+impl From<&Error> for ErrorPayload {
+    fn from(e: &Error) -> Self {
+        e.to_payload()
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,6 +2,9 @@
 //!
 //! - [`engine`]: the `Engine` trait, requests, streaming helpers, the
 //!   inference worker, and the scripted fake for tests;
+//! - [`flows`]: what every way in (window, hotkey, command line, API)
+//!   calls: routed rephrase with escalation, the rewrite session,
+//!   summarize-and-save, deleting a conversation, the machine-fit report;
 //! - [`tasks`]: rephrase, summarize and chat, with their prompts, output
 //!   cleaning and result checks;
 //! - [`models`]: finding model files and checking GGUF headers;
@@ -16,6 +19,7 @@ pub mod clipboard;
 pub mod documents;
 pub mod engine;
 pub mod error;
+pub mod flows;
 pub mod hardware;
 pub mod history;
 pub mod models;

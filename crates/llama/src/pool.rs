@@ -7,10 +7,9 @@
 //! recorded and reported.
 
 use crate::{LlamaEngine, LoadOptions};
-use pith_core::api::Backend;
-use pith_core::engine::Engine;
+use pith_core::engine::{Backend, Engine};
+use pith_core::flows::rephrase::installed_candidates;
 use pith_core::hardware::HardwareProfile;
-use pith_core::models::plan::Preferences;
 use pith_core::routing::{self, Candidate};
 use pith_core::{Error, Result};
 use std::path::PathBuf;
@@ -54,24 +53,14 @@ impl ModelPool {
         budget_bytes: u64,
         options: LoadOptions,
     ) -> Self {
-        let prefs = Preferences {
-            app_bytes: 0,
-            ..Preferences::default()
-        };
-        let models = paths
-            .iter()
-            .filter_map(|(id, path)| {
-                let summary = pith_core::models::check_model_file(path).ok()?;
-                let shape = pith_core::models::shape_of(path, &summary);
-                let needs = pith_core::models::plan::Task::Chat.needs();
-                let e = pith_core::models::plan::estimate(&shape, hw, &prefs, POOL_CONTEXT, &needs);
-                Some(PoolModel {
-                    id: id.clone(),
-                    path: path.clone(),
-                    parameters: shape.parameters,
-                    bytes: e.model_bytes(),
-                    fits: e.model_bytes() <= budget_bytes,
-                })
+        let models = installed_candidates(paths, hw, budget_bytes, POOL_CONTEXT)
+            .into_iter()
+            .map(|c| PoolModel {
+                id: c.candidate.id,
+                path: c.path,
+                parameters: c.candidate.parameters,
+                bytes: c.bytes,
+                fits: c.candidate.fits,
             })
             .collect();
         Self {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::engine::{ScriptStep, ScriptedEngine};
+use crate::engine::{Engine, ScriptStep, ScriptedEngine};
 use crate::routing::Remote;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

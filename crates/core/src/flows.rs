@@ -1,0 +1,20 @@
+//! What every way in calls. The window, the hotkey, the command line and
+//! the local API are adapters: they parse what they were given, make one
+//! call here, and print, emit or answer the result. A behaviour that one
+//! way in has and another lacks is a bug, so each flow lives once, here,
+//! tested on the scripted engine.
+//!
+//! - [`rephrase`]: the router's model, the result check, and escalation to
+//!   the larger installed model (`auto_escalate`) or the offer of it;
+//! - [`session`]: the hotkey's rewrite as plain state (what is pending,
+//!   the finished result, the clipboard text it replaced, what to record);
+//! - [`summary`]: read a document, summarize it, save it as a conversation;
+//! - [`conversations`]: delete a conversation with its saved model state;
+//! - [`machine`]: the machine-fit report of the model panel and
+//!   `pith models recommend`.
+
+pub mod conversations;
+pub mod machine;
+pub mod rephrase;
+pub mod session;
+pub mod summary;
