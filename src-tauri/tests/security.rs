@@ -95,7 +95,7 @@ fn name(path: &str) -> &str {
 fn each_window_is_allowed_exactly_the_commands_the_list_gives_it() {
     for (window, commands) in command_list() {
         let (windows, permissions) = capability(&window);
-        assert_eq!(windows, [window.clone()]);
+        assert_eq!(windows, std::slice::from_ref(&window));
         let mut expected = vec!["core:event:default".to_string()];
         expected.extend(
             commands

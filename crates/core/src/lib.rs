@@ -14,7 +14,6 @@
 //!   desktop window opens;
 //! - [`error`]: one error type with codes the UI branches on.
 
-pub mod api;
 pub mod clipboard;
 pub mod documents;
 pub mod engine;

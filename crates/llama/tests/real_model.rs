@@ -1041,7 +1041,7 @@ fn parallel_sequences_give_each_request_its_own_answer() {
 
 mod pool {
     use super::*;
-    use pith_core::api::Backend;
+    use pith_core::engine::Backend;
     use pith_llama::ModelPool;
 
     fn paths() -> Vec<(String, PathBuf)> {

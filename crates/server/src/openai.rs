@@ -1,7 +1,9 @@
 //! The OpenAI chat-completions wire format: what requests may hold, and
 //! the JSON Pith answers with. Pure conversions, no I/O.
 
-use crate::engine::{ChatMessage, GenerateRequest, Generation, Prompt, Role, Sampling, StopReason};
+use pith_core::engine::{
+    ChatMessage, GenerateRequest, Generation, Prompt, Role, Sampling, StopReason,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -31,11 +33,12 @@ impl ApiError {
                 .into(),
         }
     }
-    pub fn from_core(e: &crate::Error) -> Self {
-        use crate::ErrorCode::*;
+    pub fn from_core(e: &pith_core::Error) -> Self {
+        use pith_core::ErrorCode::*;
         let (status, kind) = match e.code() {
             ContextTooLong | EmptyInput | InvalidInput => (400, "invalid_request_error"),
             NotFound | ModelNotFound => (404, "not_found_error"),
+            ResultRejected => (422, "result_rejected"),
             Cancelled => (499, "cancelled"),
             _ => (500, "server_error"),
         };

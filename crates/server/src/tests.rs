@@ -1,8 +1,10 @@
 use super::*;
-use crate::engine::{Engine, ScriptStep, ScriptedEngine};
-use crate::routing::Remote;
-use serde_json::Value;
+use pith_core::engine::{Engine, ScriptStep, ScriptedEngine, SingleModel};
+use pith_core::routing::Remote;
+use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
+use tiny_http::Response;
 
 const TOKEN: &str = "test-token-123";
 
@@ -316,7 +318,7 @@ struct Swapping {
 }
 
 impl Backend for Swapping {
-    fn engine(&mut self, id: &str) -> crate::Result<(&mut dyn Engine, Option<String>)> {
+    fn engine(&mut self, id: &str) -> pith_core::Result<(&mut dyn Engine, Option<String>)> {
         let note =
             (self.loaded != id).then(|| format!("unloaded {} to load {id} (0.10 s)", self.loaded));
         self.loaded = id.to_string();
@@ -366,4 +368,154 @@ fn a_hard_question_goes_to_the_larger_model_and_a_swap_is_reported() {
         .as_str()
         .expect("route")
         .contains("asks for math"));
+}
+
+fn two_models(small: ScriptedEngine, large: ScriptedEngine) -> Worker<Swapping> {
+    Worker::spawn(|| {
+        Ok(Swapping {
+            engines: vec![("small".into(), small), ("large".into(), large)],
+            loaded: "small".into(),
+        })
+    })
+    .expect("worker")
+}
+
+fn small_and_large() -> Vec<Candidate> {
+    let mut c = candidates();
+    c.push(Candidate {
+        id: "large".into(),
+        parameters: 1_500_000_000,
+        fits: true,
+    });
+    c
+}
+
+fn rephrase(server: &Server, body: &str) -> (u16, Value) {
+    let mut resp = agent()
+        .post(format!("{}/pith/rephrase", server.base_url()))
+        .header("Authorization", &format!("Bearer {TOKEN}"))
+        .send(body.to_string())
+        .expect("sent");
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().expect("body");
+    (status, serde_json::from_str(&text).expect("json"))
+}
+
+#[test]
+fn the_rephrase_endpoint_routes_and_escalates_like_every_other_way_in() {
+    const BAD: &str = "I'm sorry about that.";
+    const ASK: &str = r#"{"text":"Send the invoice by Friday.","mode":"friendly"}"#;
+    let failing = || ScriptedEngine::new(4096).reply(BAD).reply(BAD).reply(BAD);
+    let good = "Hi! Could you send the invoice by Friday? Thanks!";
+    // Without auto_escalate: refused with the offer of the larger model.
+    let server = Server::start(
+        Arc::new(two_models(failing(), ScriptedEngine::new(4096).reply(good))),
+        ServerOptions::new(TOKEN.into(), small_and_large()),
+    )
+    .expect("server");
+    let (status, v) = rephrase(&server, ASK);
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["error"]["type"], "result_rejected");
+    let message = v["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("\"larger\": true to use large"),
+        "{message}"
+    );
+    // With it: the larger model's rewrite, marked as escalated.
+    let mut options = ServerOptions::new(TOKEN.into(), small_and_large());
+    options.settings.auto_escalate = true;
+    let server = Server::start(
+        Arc::new(two_models(failing(), ScriptedEngine::new(4096).reply(good))),
+        options,
+    )
+    .expect("server");
+    let (status, v) = rephrase(&server, ASK);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["text"], good);
+    assert_eq!(v["model"], "large");
+    assert_eq!(v["escalated"], true);
+    // A body that is not a rephrase request says what one is.
+    let (status, v) = rephrase(&server, r#"{"txt":"x"}"#);
+    assert_eq!(status, 400);
+    assert!(v["error"]["message"]
+        .as_str()
+        .expect("m")
+        .contains("\"text\""));
+}
+
+/// Sends raw bytes on a new connection and returns what comes back before
+/// the server closes it (or 5 s pass).
+fn raw(server: &Server, request: &[u8]) -> String {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(server.addr()).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(request).expect("write");
+    let mut out = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn an_unauthenticated_request_announcing_a_huge_body_is_refused_without_reading_it() {
+    // Before: the HTTP library allocated the announced body and the
+    // process aborted. Now the token is checked first and nothing is read.
+    let server = serve(
+        ScriptedEngine::new(4096).reply("Still here."),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    let reply = raw(
+        &server,
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000000\r\nConnection: close\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
+    let authorized = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100000000000\r\nConnection: close\r\n\r\n"
+    );
+    assert!(raw(&server, authorized.as_bytes()).starts_with("HTTP/1.1 413"));
+    let (status, body) = post(&server, Some(TOKEN), HELLO);
+    assert_eq!(status, 200, "the server still answers: {body}");
+}
+
+#[test]
+fn connections_past_the_limit_are_told_to_retry_and_idle_ones_time_out() {
+    let mut options = ServerOptions::new(TOKEN.into(), candidates());
+    options.max_connections = 2;
+    options.header_timeout = std::time::Duration::from_millis(500);
+    let server = serve(ScriptedEngine::new(4096).reply("Hello."), options);
+    // Two clients connect and send nothing.
+    let idle: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(server.addr()).expect("connect"))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let reply = raw(&server, b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    assert!(reply.contains("server_busy"), "{reply}");
+    // The idle ones are closed when their time to send headers runs out,
+    // and the server serves again.
+    for mut s in idle {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        let mut out = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut out);
+    }
+    let (status, _) = post(&server, Some(TOKEN), HELLO);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn headers_past_their_size_limit_are_refused() {
+    let server = serve(
+        ScriptedEngine::new(4096),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    let big = format!(
+        "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let reply = raw(&server, big.as_bytes());
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 431") || reply.starts_with("HTTP/1.1 400"),
+        "{reply}"
+    );
 }

@@ -1,9 +1,9 @@
 //! A remote OpenAI-compatible endpoint, called only when the user has
-//! configured it and switched it on ([`crate::routing::Settings::remote`]).
+//! configured it and switched it on ([`pith_core::routing::Settings::remote`]).
 
 use super::openai::ApiError;
-use crate::engine::{ChatMessage, Generation, StopReason};
-use crate::routing::Remote;
+use pith_core::engine::{ChatMessage, Generation, StopReason};
+use pith_core::routing::Remote;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
