@@ -400,7 +400,7 @@ pub fn planner() -> Result<(), Failure> {
             size as f64 / 1e6
         );
         let out = std::process::Command::new(&exe)
-            .args(["bench", "--raw", "--json", "--force", "--model"])
+            .args(["bench", "--raw", "--force", "--model"])
             .arg(&path)
             .stderr(std::process::Stdio::null())
             .output()

@@ -94,12 +94,10 @@ enum Command {
     /// Chat, saved in the history. Interactive on a terminal; otherwise each
     /// input line is one turn and each reply is printed followed by a blank line.
     Chat {
-        /// Continue this conversation (see `pith history list`).
-        #[arg(long, value_name = "ID", conflicts_with = "new")]
+        /// Continue this conversation (see `pith history list`); without
+        /// it, a new conversation starts.
+        #[arg(long, value_name = "ID")]
         conversation: Option<i64>,
-        /// Start a new conversation (the default).
-        #[arg(long)]
-        new: bool,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -135,7 +133,8 @@ enum Command {
     Route {
         /// The question or text.
         text: String,
-        /// Print the reasoning (the default); kept for scripts that pass it.
+        /// Also print why: the signals in the text, the larger model on
+        /// offer, and every installed model (without it, only the model's id).
         #[arg(long)]
         explain: bool,
         /// chat | rephrase | summarize
@@ -152,8 +151,6 @@ enum Command {
     /// Measure load time, prompt and generation speed, first-token latency and
     /// memory; prints one JSON object.
     Bench {
-        #[arg(long)]
-        json: bool,
         /// Check the fit planner: load synthetic models with real shapes
         /// (135M to 1B) and print estimated against measured memory and speed.
         #[arg(long)]
@@ -190,28 +187,22 @@ fn main() -> ExitCode {
         } => summarize::run(&model, &file, length, json),
         Command::Chat {
             conversation,
-            new: _,
             model,
         } => chat::run(&model, conversation),
         Command::History { command } => history::run(command),
         Command::Serve { port, token, model } => serve::serve(&model, port, token),
         Command::Route {
             text,
-            explain: _,
+            explain,
             task,
             larger,
             json,
             model,
-        } => serve::route(&model, &text, task, larger, json),
+        } => serve::route(&model, &text, task, larger, explain, json),
         Command::Hardware { json } => models::hardware(json),
         Command::Models { command } => models::run(command),
+        Command::Bench { planner: true, .. } => bench::planner(),
         Command::Bench {
-            json: _,
-            planner: true,
-            ..
-        } => bench::planner(),
-        Command::Bench {
-            json: _,
             planner: false,
             raw,
             mmap,

@@ -111,6 +111,7 @@ pub fn route(
     text: &str,
     task: Task,
     larger: bool,
+    explain: bool,
     json: bool,
 ) -> Result<(), Failure> {
     let settings = UserSettings::load_default().or_fail(json)?;
@@ -134,6 +135,9 @@ pub fn route(
         return Ok(());
     }
     println!("{}", route.target.label());
+    if !explain {
+        return Ok(());
+    }
     println!("  why: {}", route.reason);
     if !route.signals.is_empty() {
         let s: Vec<&str> = route.signals.iter().map(|s| s.describe()).collect();

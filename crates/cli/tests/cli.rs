@@ -224,7 +224,7 @@ fn chat_answers_each_input_line() {
 
 #[test]
 fn bench_prints_one_json_object_with_every_figure() {
-    let o = pith(&["bench", "--json"], b"");
+    let o = pith(&["bench"], b"");
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
     for key in [
@@ -932,12 +932,15 @@ fn route_explains_which_installed_model_answers() {
             "{text}: {v}"
         );
     }
-    let o = pith(&["route", "--larger", "Hello"], b"");
+    let o = pith(&["route", "--explain", "--larger", "Hello"], b"");
     assert!(
         stdout(&o).starts_with("gemma-3-270m-q4_k_m\n  why: you asked for the larger model"),
         "{}",
         stdout(&o)
     );
+    // Without --explain: only the model's id, for scripts.
+    let o = pith(&["route", "--larger", "Hello"], b"");
+    assert_eq!(stdout(&o), "gemma-3-270m-q4_k_m\n");
 }
 
 #[test]
