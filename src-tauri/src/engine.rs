@@ -67,7 +67,7 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
         let _ = app.emit("engine-status", state.status());
         if let Some(EngineStatus::Ready { model, .. }) = ready {
             let available = pith_core::hardware::probe_memory().memory.available_bytes;
-            if pith_core::models::plan::hotkey_engine_fits(model.size_bytes, available) {
+            if pith_core::models::estimate::hotkey_engine_fits(model.size_bytes, available) {
                 load_rephraser(&state, PathBuf::from(model.path));
             }
         }

@@ -5,9 +5,10 @@ mod document;
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{CancelToken, Engine};
-use pith_core::models::plan::{self, Calibration, Preferences, Task};
+use pith_core::models::estimate::{self, Calibration, Preferences};
 use pith_core::models::synthetic::SHAPES;
 use pith_core::tasks::rephrase::{rephrase, RephraseMode};
+use pith_core::tasks::Task;
 use pith_llama::{LlamaEngine, LoadOptions};
 use std::time::Instant;
 
@@ -278,7 +279,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
         return Ok(());
     }
     let info = engine.info();
-    plan::save_calibration(&Calibration {
+    estimate::save_calibration(&Calibration {
         model_bytes: info.size_bytes,
         layers: info.layers,
         gen_tps,
@@ -393,7 +394,7 @@ pub fn planner() -> Result<(), Failure> {
     for (label, path, model, synthetic) in jobs {
         let size = model.size_bytes;
         let needs = Task::Chat.needs();
-        let estimate = plan::estimate(&model, &hw, &prefs, 4096, &needs);
+        let estimate = estimate::estimate(&model, &hw, &prefs, 4096, &needs);
         eprintln!(
             "pith bench --planner: {label} {} ({:.0} MB) ...",
             model.quant,

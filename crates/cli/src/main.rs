@@ -139,7 +139,7 @@ enum Command {
         explain: bool,
         /// chat | rephrase | summarize
         #[arg(long, default_value = "chat")]
-        task: pith_core::models::plan::Task,
+        task: pith_core::tasks::Task,
         /// Ask for the larger model.
         #[arg(long)]
         larger: bool,

@@ -3,9 +3,9 @@
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{Priority, Worker};
-use pith_core::models::plan::Task;
 use pith_core::routing::{self, Request, Target};
 use pith_core::settings::UserSettings;
+use pith_core::tasks::Task;
 use pith_core::{Error, Result};
 use pith_llama::{LoadOptions, ModelPool};
 use pith_server::{self as api, Server, ServerOptions};

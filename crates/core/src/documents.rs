@@ -182,8 +182,8 @@ fn check_size(len: u64, limits: &Limits) -> Result<()> {
     if len > limits.max_file_bytes {
         return Err(Error::UnsupportedDocument(format!(
             "the file is {}, over the {} limit for documents",
-            crate::models::plan::human_bytes(len),
-            crate::models::plan::human_bytes(limits.max_file_bytes)
+            crate::models::estimate::human_bytes(len),
+            crate::models::estimate::human_bytes(limits.max_file_bytes)
         )));
     }
     Ok(())

@@ -53,8 +53,8 @@ pub enum Error {
         "{model} needs about {} of memory with a {context}-token context, but only {} is free. \
          Close other programs, choose a smaller model (`pith models recommend`), \
          or load it anyway with --force",
-        crate::models::plan::human_bytes(*needed),
-        crate::models::plan::human_bytes(*available)
+        crate::models::estimate::human_bytes(*needed),
+        crate::models::estimate::human_bytes(*available)
     )]
     OutOfMemory {
         model: String,
@@ -66,8 +66,8 @@ pub enum Error {
     #[error(
         "not enough disk space in {}: the download needs {} more and {} is free",
         dir.display(),
-        crate::models::plan::human_bytes(*needed),
-        crate::models::plan::human_bytes(*free)
+        crate::models::estimate::human_bytes(*needed),
+        crate::models::estimate::human_bytes(*free)
     )]
     DiskFull {
         dir: PathBuf,

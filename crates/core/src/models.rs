@@ -1,6 +1,7 @@
 //! Model files: where they are, what they are, which one fits.
 //!
 //! - [`catalog`]: the curated list (`models/catalog.toml`);
+//! - [`estimate`]: the cost model: memory and speed of a model on a machine;
 //! - [`plan`]: the fit planner, a pure function of hardware and catalog;
 //! - [`gguf`]: the header check every file passes before llama.cpp;
 //! - [`store`]: installed models: list, import, remove;
@@ -15,6 +16,7 @@
 
 pub mod catalog;
 pub mod download;
+pub mod estimate;
 pub mod gguf;
 pub mod plan;
 pub mod store;
@@ -152,11 +154,11 @@ pub fn check_memory(
     summary: &gguf::GgufSummary,
     hw: &crate::hardware::HardwareProfile,
     context: u32,
-    prefs: &plan::Preferences,
-) -> Result<plan::Estimate> {
+    prefs: &estimate::Preferences,
+) -> Result<estimate::Estimate> {
     let shape = shape_of(path, summary);
-    let needs = plan::Task::Chat.needs();
-    let e = plan::estimate(&shape, hw, prefs, context, &needs);
+    let needs = crate::tasks::Task::Chat.needs();
+    let e = estimate::estimate(&shape, hw, prefs, context, &needs);
     match hw.usable_ram_bytes() {
         Some(free) if e.ram_bytes > free => Err(Error::OutOfMemory {
             model: shape.name,
@@ -229,9 +231,9 @@ mod tests {
         summary.head_count_kv = Some(8);
         let mut hw = crate::hardware::HardwareProfile::default();
         hw.memory.available_bytes = Some(2_200_000_000);
-        let prefs = plan::Preferences {
+        let prefs = estimate::Preferences {
             app_bytes: 0,
-            ..plan::Preferences::default()
+            ..estimate::Preferences::default()
         };
         let err = check_memory(&p, &summary, &hw, 4096, &prefs).expect_err("too big");
         assert_eq!(err.code(), crate::error::ErrorCode::OutOfMemory);

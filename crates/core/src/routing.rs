@@ -12,7 +12,7 @@
 //! switched it on; nothing leaves the machine otherwise.
 
 use crate::error::{Error, Result};
-use crate::models::plan::Task;
+use crate::tasks::Task;
 use serde::{Deserialize, Serialize};
 
 /// A document longer than this many tokens goes to the larger model.

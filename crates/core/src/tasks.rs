@@ -16,6 +16,81 @@ pub mod summarize;
 
 use crate::engine::{Engine, GenerateRequest};
 use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Rephrase,
+    Summarize,
+    Chat,
+}
+
+impl std::str::FromStr for Task {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "rephrase" => Ok(Task::Rephrase),
+            "summarize" => Ok(Task::Summarize),
+            "chat" => Ok(Task::Chat),
+            _ => Err(format!("unknown task {s:?}: rephrase, summarize or chat")),
+        }
+    }
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Task::Rephrase => "rephrase",
+            Task::Summarize => "summarize",
+            Task::Chat => "chat",
+        })
+    }
+}
+
+/// What each task needs from a model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaskNeeds {
+    /// Context wanted, and the least that still works.
+    pub context: u32,
+    pub min_context: u32,
+    /// Tokens of a typical prompt, for the first-token estimate.
+    pub prompt_tokens: u32,
+    /// Slowest acceptable generation and first token.
+    pub min_gen_tps: f64,
+    pub max_first_token_s: f64,
+}
+
+impl Task {
+    pub fn needs(self) -> TaskNeeds {
+        match self {
+            // The hotkey: a short text, an answer while the user waits.
+            Task::Rephrase => TaskNeeds {
+                context: 2048,
+                min_context: 1024,
+                prompt_tokens: 200,
+                min_gen_tps: 15.0,
+                max_first_token_s: 1.5,
+            },
+            // Documents: room for big chunks; reading speed matters more.
+            Task::Summarize => TaskNeeds {
+                context: 8192,
+                min_context: 4096,
+                prompt_tokens: 2000,
+                min_gen_tps: 5.0,
+                max_first_token_s: 30.0,
+            },
+            // Conversation: faster than reading, history reused in the cache.
+            Task::Chat => TaskNeeds {
+                context: 4096,
+                min_context: 2048,
+                prompt_tokens: 150,
+                min_gen_tps: 8.0,
+                max_first_token_s: 3.0,
+            },
+        }
+    }
+}
 
 /// Turns raw input bytes into text a model can work on, or says why not.
 ///

@@ -120,7 +120,7 @@ impl LlamaEngine {
             } else {
                 pith_core::hardware::probe_memory()
             };
-            let prefs = pith_core::models::plan::Preferences {
+            let prefs = pith_core::models::estimate::Preferences {
                 gpu_offload: options.gpu_layers > 0,
                 app_bytes: 0,
                 ..Default::default()

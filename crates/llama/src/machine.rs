@@ -64,10 +64,10 @@ pub fn machine_profile(models_dir: Option<&Path>) -> HardwareProfile {
 
 /// Planner preferences for this build and machine: GPU offload when the
 /// build has a backend, and the speed `pith bench` last measured here.
-pub fn preferences() -> pith_core::models::plan::Preferences {
-    pith_core::models::plan::Preferences {
+pub fn preferences() -> pith_core::models::estimate::Preferences {
+    pith_core::models::estimate::Preferences {
         gpu_offload: gpu_offload_supported(),
-        calibration: pith_core::models::plan::load_calibration(),
+        calibration: pith_core::models::estimate::load_calibration(),
         ..Default::default()
     }
 }

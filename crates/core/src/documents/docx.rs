@@ -47,7 +47,7 @@ pub fn extract(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Docum
     let bomb = || {
         Error::UnsupportedDocument(format!(
             "the document decompresses to more than {}; it looks like a zip bomb",
-            crate::models::plan::human_bytes(limits.max_unzipped_bytes)
+            crate::models::estimate::human_bytes(limits.max_unzipped_bytes)
         ))
     };
     if entry.size() > limits.max_unzipped_bytes {

@@ -4,8 +4,10 @@
 
 use crate::hardware::HardwareProfile;
 use crate::models::catalog::Catalog;
-use crate::models::plan::{self, Plan, Preferences, Task};
+use crate::models::estimate::Preferences;
+use crate::models::plan::{self, Plan};
 use crate::models::store::InstalledModel;
+use crate::tasks::Task;
 use serde::Serialize;
 
 /// The tasks a report plans for when none is named.

@@ -9,9 +9,9 @@
 
 use crate::engine::{Backend, CancelToken};
 use crate::error::{Error, ErrorCode, Result};
-use crate::models::plan::Task;
 use crate::routing::{self, Candidate, Route, Target};
 use crate::tasks::rephrase::{rephrase_with, RephraseMode, Rephrased, STRATEGIES};
+use crate::tasks::Task;
 use std::path::PathBuf;
 
 /// Which model starts.
@@ -243,7 +243,7 @@ pub fn installed_candidates(
     budget_bytes: u64,
     context: u32,
 ) -> Vec<InstalledCandidate> {
-    let prefs = crate::models::plan::Preferences {
+    let prefs = crate::models::estimate::Preferences {
         app_bytes: 0,
         ..Default::default()
     };
@@ -253,7 +253,7 @@ pub fn installed_candidates(
             let summary = crate::models::check_model_file(path).ok()?;
             let shape = crate::models::shape_of(path, &summary);
             let needs = Task::Chat.needs();
-            let e = crate::models::plan::estimate(&shape, hw, &prefs, context, &needs);
+            let e = crate::models::estimate::estimate(&shape, hw, &prefs, context, &needs);
             Some(InstalledCandidate {
                 candidate: Candidate {
                     id: id.clone(),

@@ -11,7 +11,7 @@
 //! - a cancel stops between chunks and keeps the `.part` for a resume.
 
 use super::catalog::CatalogModel;
-use super::plan::human_bytes;
+use super::estimate::human_bytes;
 use crate::engine::CancelToken;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
