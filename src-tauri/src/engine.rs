@@ -1,13 +1,14 @@
 //! The real model behind [`AppState`]: llama.cpp loads on a background
 //! thread after the window is up, the UI hears `engine-status` before and
-//! after, and a small model gets a second worker for the hotkey. Also the
+//! after, and a small model gets a second worker for the hotkey, with a
+//! context of its own over the same weights. Also the
 //! installed models the router escalates a rewrite to, loaded on demand.
 
 use crate::state::{AppState, EngineStatus};
 use pith_core::engine::{Engine, Priority, Worker};
 use pith_core::flows::rephrase::{installed_candidates, InstalledCandidate};
 use pith_core::{Error, Result};
-use pith_llama::{LlamaEngine, LoadOptions};
+use pith_llama::{LlamaEngine, LoadOptions, SharedModel};
 use std::path::PathBuf;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -54,7 +55,10 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
                 Ok((worker, EngineStatus::Ready { model, threads }))
             });
         let state = app.state::<App>();
-        let ready = loaded.as_ref().ok().map(|(_, status)| status.clone());
+        let ready = loaded.as_ref().ok().map(|(worker, status)| {
+            let shared = worker.run(Priority::Interactive, |e: &mut LlamaEngine, _| e.share());
+            (shared, status.clone())
+        });
         match loaded {
             Ok((worker, status)) => state.set(status, Some(worker)),
             Err(e) => state.set(
@@ -65,20 +69,21 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
             ),
         }
         let _ = app.emit("engine-status", state.status());
-        if let Some(EngineStatus::Ready { model, .. }) = ready {
+        if let Some((Ok(shared), EngineStatus::Ready { model, .. })) = ready {
             let available = pith_core::hardware::probe_memory().memory.available_bytes;
             if pith_core::models::estimate::hotkey_engine_fits(model.size_bytes, available) {
-                load_rephraser(&state, PathBuf::from(model.path));
+                load_rephraser(&state, shared);
             }
         }
     });
 }
 
-/// The hotkey's worker: the same model file, a smaller window, and the
-/// saved instruction states.
-fn load_rephraser(state: &App, path: PathBuf) {
+/// The hotkey's worker: a context of its own (a smaller window, the saved
+/// instruction states) over the main engine's weights, which are loaded
+/// once and shared.
+fn load_rephraser(state: &App, shared: SharedModel) {
     let options = options(Some(HOTKEY_CONTEXT));
-    match Worker::spawn(move || LlamaEngine::load(&path, &options)) {
+    match Worker::spawn(move || LlamaEngine::with_model(&shared, &options)) {
         Ok(worker) => state.set_rephraser(worker),
         Err(e) => eprintln!("pith-desktop: the hotkey shares the main engine ({e})"),
     }

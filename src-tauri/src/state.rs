@@ -33,7 +33,7 @@ pub struct AppState<E> {
     files: Mutex<Vec<Source>>,
     /// The cancel token of the model download in progress.
     download: Mutex<Option<CancelToken>>,
-    /// The hotkey's own worker (the same model, a smaller window).
+    /// The hotkey's own worker: its own context over the same weights.
     rephraser: Mutex<Option<Worker<E>>>,
     /// Held while the hotkey's worker runs: the main worker's jobs wait.
     gate: PauseGate,

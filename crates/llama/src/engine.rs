@@ -17,7 +17,7 @@ use pith_core::engine::{
 use pith_core::{Error, Result};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 mod parallel;
@@ -73,16 +73,30 @@ type Context<'model> = LlamaContext<'model>;
 type Rendered = (String, Vec<LlamaToken>, Vec<String>);
 
 self_cell::self_cell!(
-    /// The model and the one context that borrows it, kept together.
+    /// The model and this engine's context, which borrows it, kept
+    /// together. The model is shared: another engine (the hotkey's) can
+    /// have a context of its own over the same weights.
     struct Loaded {
-        owner: LlamaModel,
+        owner: Arc<LlamaModel>,
         #[covariant]
         dependent: Context,
     }
 );
 
+/// A loaded model that more engines can share: each has its own context
+/// (KV cache, window, thread) over the one copy of the weights. `Send`, so
+/// a worker thread can build its engine from it.
+#[derive(Clone)]
+pub struct SharedModel {
+    model: Arc<LlamaModel>,
+    path: PathBuf,
+    architecture: String,
+    file_size: u64,
+}
+
 pub struct LlamaEngine {
     loaded: Loaded,
+    shared: SharedModel,
     info: ModelInfo,
     template: Option<LlamaChatTemplate>,
     threads: usize,
@@ -137,7 +151,28 @@ impl LlamaEngine {
                 reason: e.to_string(),
             }
         })?;
+        let shared = SharedModel {
+            model: Arc::new(model),
+            path: path.to_path_buf(),
+            architecture: summary.architecture.unwrap_or_default(),
+            file_size: summary.file_size,
+        };
+        Self::with_model(&shared, options)
+    }
 
+    /// This engine's model, to give another engine a context over it.
+    pub fn share(&self) -> SharedModel {
+        self.shared.clone()
+    }
+
+    /// An engine with a context of its own over an already loaded model:
+    /// only its KV cache and compute buffers take new memory. `options`
+    /// says the context's size, threads and saved states (the loading
+    /// options do not apply).
+    pub fn with_model(shared: &SharedModel, options: &LoadOptions) -> Result<Self> {
+        let backend = backend()?;
+        let model = &shared.model;
+        let path = shared.path.as_path();
         let trained = model.n_ctx_train();
         let context = options
             .context
@@ -166,20 +201,18 @@ impl LlamaEngine {
         let info = ModelInfo {
             path: path.display().to_string(),
             name,
-            architecture: summary.architecture.unwrap_or_default(),
+            architecture: shared.architecture.clone(),
             parameters: model.n_params(),
-            size_bytes: summary.file_size,
+            size_bytes: shared.file_size,
             layers: model.n_layer(),
             trained_context: trained,
             context,
             has_chat_template: template.is_some(),
         };
-        let loaded =
-            Loaded::try_new(model, |m| m.new_context(backend, ctx_params)).map_err(|e| {
-                Error::ModelLoadFailed {
-                    path: path.to_path_buf(),
-                    reason: format!("could not create a context of {context} tokens: {e}"),
-                }
+        let loaded = Loaded::try_new(Arc::clone(model), |m| m.new_context(backend, ctx_params))
+            .map_err(|e| Error::ModelLoadFailed {
+                path: path.to_path_buf(),
+                reason: format!("could not create a context of {context} tokens: {e}"),
             })?;
         let fingerprint = match &options.states {
             Some(_) => pith_core::models::fingerprint(path)?,
@@ -187,6 +220,7 @@ impl LlamaEngine {
         };
         Ok(Self {
             loaded,
+            shared: shared.clone(),
             info,
             template,
             threads,

@@ -26,6 +26,6 @@ mod machine;
 mod pool;
 
 pub use bench::{cpu_features, missing_cpu_features};
-pub use engine::{LlamaEngine, LoadOptions, PARALLEL, PROMPT_CHUNK};
+pub use engine::{LlamaEngine, LoadOptions, SharedModel, PARALLEL, PROMPT_CHUNK};
 pub use machine::{gpu_devices, gpu_offload_supported, machine_profile, preferences};
 pub use pool::{ModelPool, PoolModel, Swap};

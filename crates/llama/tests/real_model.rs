@@ -71,6 +71,33 @@ fn greedy_generation_is_deterministic_across_two_runs() {
 }
 
 #[test]
+fn two_engines_over_one_loaded_model_answer_alike_on_their_own_threads() {
+    // The app's hotkey worker: a context of its own over the chat engine's
+    // weights, on another thread, with a smaller window.
+    let req = ask("Name three fruits.", 32);
+    let mut main = engine();
+    let shared = main.share();
+    let options = LoadOptions {
+        context: Some(2048),
+        ..LoadOptions::default()
+    };
+    let hotkey = std::thread::spawn(move || {
+        let mut e = LlamaEngine::with_model(&shared, &options).expect("a second context");
+        assert_eq!(e.info().context, 2048);
+        generate(&mut e, &ask("Name three fruits.", 32))
+            .expect("generates")
+            .text
+    });
+    let first = generate(&mut main, &req).expect("main engine");
+    let second = hotkey.join().expect("thread");
+    assert!(!first.text.trim().is_empty());
+    assert_eq!(first.text, second, "same weights, same greedy answer");
+    // The main engine's cache is its own: asking again reuses it.
+    let again = generate(&mut main, &req).expect("again");
+    assert_eq!(again.text, first.text);
+}
+
+#[test]
 fn streamed_pieces_concatenate_to_the_final_text() {
     let mut e = engine();
     let mut pieces = Vec::new();

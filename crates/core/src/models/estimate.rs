@@ -126,11 +126,13 @@ impl Estimate {
     }
 }
 
-/// Whether the desktop app may keep a second copy of a model of
-/// `model_bytes` loaded for the hotkey (so a rewrite never waits for a chat
-/// reply): only for small models, and only with room to spare — three
-/// times the model still free. Otherwise the hotkey shares the main engine
-/// and goes first in its queue.
+/// Whether the desktop app may give the hotkey a worker of its own for a
+/// model of `model_bytes` (so a rewrite never waits for a chat reply): a
+/// second context over the same weights, whose KV cache and buffers are
+/// small next to a small model. Only for small models (on a CPU two larger
+/// ones decoding at once halve each other's speed), and only with room to
+/// spare: three times the model still free. Otherwise the hotkey shares
+/// the main engine and goes first in its queue.
 pub fn hotkey_engine_fits(model_bytes: u64, available_bytes: Option<u64>) -> bool {
     const SMALL: u64 = 1_500_000_000;
     model_bytes <= SMALL
