@@ -20,7 +20,7 @@ use std::sync::PoisonError;
 use tauri::ipc::Channel;
 use tauri_plugin_dialog::DialogExt;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct AppStatus {
     pub version: &'static str,
     pub engine: EngineStatus,
@@ -79,14 +79,14 @@ pub fn delete_conversation(state: tauri::State<'_, App>, id: i64) -> Reply<()> {
 }
 
 /// What the UI hears while a reply is written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ChatEvent {
     Started { conversation_id: ConversationId },
     Piece { text: String },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ChatSent {
     pub conversation_id: ConversationId,
     pub reply: String,

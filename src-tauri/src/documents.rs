@@ -19,14 +19,14 @@ use tauri::{AppHandle, DragDropEvent, Emitter, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
 /// A file the user chose, as the window knows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ChosenFile {
     pub token: u64,
     pub name: String,
 }
 
 /// What the window hears about a drag over it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum DropEvent {
     /// Files are dragged over the window.
@@ -96,7 +96,7 @@ pub async fn open_file(app: AppHandle) -> Reply<Option<ChosenFile>> {
 }
 
 /// What the window hears while a document is summarized.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SummaryEvent {
     /// The text is being taken out of the file.
@@ -109,7 +109,7 @@ pub enum SummaryEvent {
     },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SummaryDone {
     pub conversation_id: ConversationId,
     pub coverage: String,

@@ -12,7 +12,7 @@ use serde::Serialize;
 /// settings need not know the hotkey).
 pub struct OnShortcutChange(pub fn(&tauri::AppHandle, &str));
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SettingsView {
     pub app: AppSettings,
     /// Where the history, saved model states and settings live.

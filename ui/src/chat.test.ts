@@ -17,7 +17,7 @@ describe("chat view", () => {
   });
 
   it("leaves system messages out of the transcript", () => {
-    const base = { conversation_id: 1, model: null, created_at: 0 };
+    const base = { conversation_id: 1, model: null, created_at: 0, prompt_tokens: null, generated_tokens: null, ttft_ms: null, total_ms: null };
     const views = messagesView([
       { ...base, id: 1, role: "system", text: "summary", status: "complete" },
       { ...base, id: 2, role: "user", text: "hi", status: "complete" },
@@ -79,7 +79,7 @@ describe("search and delete", () => {
 });
 
 describe("edit and regenerate", () => {
-  const base = { conversation_id: 1, model: null, created_at: 0 };
+  const base = { conversation_id: 1, model: null, created_at: 0, prompt_tokens: null, generated_tokens: null, ttft_ms: null, total_ms: null };
   const msgs = [
     { ...base, id: 1, role: "user" as const, text: "first", status: "complete" as const },
     { ...base, id: 2, role: "assistant" as const, text: "one", status: "complete" as const },

@@ -71,7 +71,11 @@ const FIT: MachineFit = {
       path: "/m/SmolLM2-135M-Instruct.Q4_1.gguf",
       size_bytes: 98 * MB,
       catalog_id: "smollm2-135m-instruct-q4_1",
-      summary: { architecture: "llama", context_length: 8192, has_chat_template: true },
+      summary: {
+        version: 3, tensor_count: 272, kv_count: 37, architecture: "llama", name: "SmolLM2 135M Instruct",
+        context_length: 8192, block_count: 30, embedding_length: 576, head_count: 9, head_count_kv: 3,
+        key_length: null, sliding_window: null, vocab_size: 49152, has_chat_template: true, file_size: 98 * MB,
+      },
       problem: null,
     },
     { id: "broken", path: "/m/broken.gguf", size_bytes: 40, catalog_id: null, summary: null, problem: "the file is truncated" },

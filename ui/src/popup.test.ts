@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { Pending, RephraseDone, RephraseEvent } from "./api";
+import type { Pending, RephraseDone, RephraseEvent, RephraseMode } from "./api";
 import { Popup, type PopupApi, diffView } from "./popup";
 
 const pending = (over: Partial<Pending> = {}): Pending => ({
@@ -14,11 +14,11 @@ const pending = (over: Partial<Pending> = {}): Pending => ({
 function api(over: Partial<PopupApi> = {}): PopupApi {
   return {
     pending: vi.fn(async () => null),
-    run: vi.fn(async (mode: string, _again: boolean, on: (e: RephraseEvent) => void) => {
+    run: vi.fn(async (mode: RephraseMode, _again: boolean, on: (e: RephraseEvent) => void) => {
       on({ event: "attempt", n: 1 });
       on({ event: "piece", text: "the cat" });
       on({ event: "piece", text: " sat" });
-      return { text: "the cat sat", mode, unchanged: false };
+      return { text: "the cat sat", mode, unchanged: false, model: "m", escalated: false };
     }),
     accept: vi.fn(async () => {}),
     stop: vi.fn(async () => {}),
@@ -55,7 +55,7 @@ describe("rephrase popup", () => {
   });
 
   it("does not accept before the rewrite is finished, and Esc cancels", async () => {
-    let finish: (v: { text: string; mode: string; unchanged: boolean }) => void = () => {};
+    let finish: (v: RephraseDone) => void = () => {};
     const a = api({ run: vi.fn(() => new Promise<RephraseDone>((r) => (finish = r))) });
     const [popup, root] = mounted(a);
     void popup.open(pending());
@@ -64,11 +64,18 @@ describe("rephrase popup", () => {
     expect(root.querySelector<HTMLButtonElement>(".popup-accept")?.disabled).toBe(true);
     key("Escape");
     expect(a.cancel).toHaveBeenCalledOnce();
-    finish({ text: "x", mode: "proofread", unchanged: false });
+    finish({ text: "x", mode: "proofread", unchanged: false, model: "m", escalated: false });
+  });
+
+  it("says when the larger model wrote the rewrite", async () => {
+    const a = api({ run: vi.fn(async () => ({ text: "the cat sat", mode: "proofread" as const, unchanged: false, model: "qwen2.5-1.5b", escalated: true })) });
+    const [popup, root] = mounted(a);
+    await popup.open(pending());
+    expect(root.querySelector(".popup-note")?.textContent).toContain("Written by the larger qwen2.5-1.5b");
   });
 
   it("says when proofreading finds nothing to change", async () => {
-    const a = api({ run: vi.fn(async () => ({ text: "The cat sat.", mode: "proofread", unchanged: true })) });
+    const a = api({ run: vi.fn(async () => ({ text: "The cat sat.", mode: "proofread" as const, unchanged: true, model: "m", escalated: false })) });
     const [popup, root] = mounted(a);
     await popup.open(pending({ original: "The cat sat." }));
     expect(root.querySelector(".popup-note")?.textContent).toContain("No changes needed");

@@ -3,13 +3,13 @@
 // lets the user accept (Enter), retry, switch modes, or cancel (Esc). The
 // text itself stays in Rust; Accept asks Rust to put its own result on the
 // clipboard.
-import type { ErrorPayload, Pending, RephraseDone, RephraseEvent } from "./api";
+import type { ErrorPayload, Pending, RephraseDone, RephraseEvent, RephraseMode } from "./api";
 import { wordDiff } from "./diff";
 import { el } from "./dom";
 
 export interface PopupApi {
   pending(): Promise<Pending | null>;
-  run(mode: string, again: boolean, onEvent: (e: RephraseEvent) => void): Promise<RephraseDone>;
+  run(mode: RephraseMode, again: boolean, onEvent: (e: RephraseEvent) => void): Promise<RephraseDone>;
   accept(): Promise<void>;
   stop(): Promise<void>;
   cancel(): Promise<void>;
@@ -43,7 +43,7 @@ export function diffView(before: string, after: string): HTMLElement {
 
 export class Popup {
   private current: Pending | null = null;
-  private mode = "rewrite";
+  private mode: RephraseMode = "rewrite";
   private ready = false;
   private readonly modes = el("div", { class: "modes", role: "group", "aria-label": "Mode" });
   private readonly result = el("div", { class: "popup-result", "aria-live": "polite", "aria-label": "Result" });
@@ -64,7 +64,7 @@ export class Popup {
     this.cancel.addEventListener("click", () => void this.api.cancel());
     this.summarize.addEventListener("click", () => void this.api.summarize());
     this.modes.addEventListener("click", (e) => {
-      const m = (e.target as HTMLElement).closest<HTMLElement>("[data-mode]")?.dataset.mode;
+      const m = (e.target as HTMLElement).closest<HTMLElement>("[data-mode]")?.dataset.mode as RephraseMode | undefined;
       if (m && m !== this.mode) void this.switchMode(m);
     });
     document.addEventListener("keydown", (e) => {
@@ -130,7 +130,7 @@ export class Popup {
     this.retry.disabled = !ready;
   }
 
-  private async switchMode(mode: string): Promise<void> {
+  private async switchMode(mode: RephraseMode): Promise<void> {
     for (const b of this.modes.querySelectorAll<HTMLElement>("[data-mode]")) {
       b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     }
@@ -138,7 +138,7 @@ export class Popup {
     await this.run(mode, false);
   }
 
-  async run(mode: string, again: boolean): Promise<void> {
+  async run(mode: RephraseMode, again: boolean): Promise<void> {
     const p = this.current;
     if (!p || p.problem) return;
     this.mode = mode;
@@ -157,7 +157,11 @@ export class Popup {
       if (this.current !== p || this.mode !== mode) return;
       this.result.replaceChildren(diffView(p.original, done.text));
       this.result.dataset.text = done.text;
-      this.note.textContent = done.unchanged ? "No changes needed: the text reads well as it is." : "Enter accepts · Esc cancels";
+      this.note.textContent = done.unchanged
+        ? "No changes needed: the text reads well as it is."
+        : done.escalated
+          ? `Written by the larger ${done.model} (the default model's rewrite did not pass the check) · Enter accepts · Esc cancels`
+          : "Enter accepts · Esc cancels";
       this.setReady(true);
       this.accept.focus();
     } catch (e) {

@@ -1,6 +1,6 @@
 // The Settings screen: the rephrase shortcut, the default rephrase mode,
 // the theme, and where the data lives. Pure DOM from plain data.
-import type { AppSettings, SettingsView, Theme } from "./api";
+import type { AppSettings, RephraseMode, SettingsView, Theme } from "./api";
 import { el } from "./dom";
 
 /** Light, dark, or the desktop's choice ("system"). */
@@ -75,7 +75,7 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
     const app: AppSettings = {
       ...view.app,
       hotkey: hotkey.value,
-      rephrase_mode: mode.value,
+      rephrase_mode: mode.value as RephraseMode,
       auto_paste: paste.checked,
       theme: theme.value as Theme,
     };

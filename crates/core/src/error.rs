@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// What the UI and scripts branch on. Serialized as `SCREAMING_SNAKE_CASE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     ModelNotFound,
@@ -180,7 +180,7 @@ impl Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ErrorPayload {
     pub code: ErrorCode,
     pub message: String,

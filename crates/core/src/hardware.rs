@@ -17,7 +17,7 @@ pub use linux::{cgroup_memory, parse_meminfo, physical_cores_from_cpuinfo, Cgrou
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct HardwareProfile {
     /// `linux`, `macos`, `windows`…
     pub os: String,
@@ -34,7 +34,7 @@ pub struct HardwareProfile {
     pub memory_bandwidth_gbs: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct Cpu {
     pub model: Option<String>,
     pub physical_cores: Option<usize>,
@@ -44,7 +44,7 @@ pub struct Cpu {
     pub features: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, ts_rs::TS)]
 pub struct Memory {
     pub total_bytes: Option<u64>,
     /// What the OS could give without swapping (`MemAvailable`).
@@ -56,7 +56,7 @@ pub struct Memory {
     pub cgroup_usage_bytes: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum GpuVendor {
     Nvidia,
@@ -66,7 +66,7 @@ pub enum GpuVendor {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Gpu {
     pub vendor: GpuVendor,
     pub name: String,
@@ -82,7 +82,7 @@ pub struct Gpu {
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Disk {
     pub path: PathBuf,
     pub free_bytes: Option<u64>,

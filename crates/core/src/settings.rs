@@ -36,7 +36,7 @@ pub struct UserSettings {
 }
 
 /// The desktop app's settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct AppSettings {
     #[serde(default = "default_hotkey")]
@@ -76,7 +76,7 @@ impl Default for AppSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     /// Light or dark as the desktop is.

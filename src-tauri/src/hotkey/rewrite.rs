@@ -14,7 +14,7 @@ use pith_core::routing::{self, Candidate};
 use pith_core::tasks::rephrase::RephraseMode;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RephraseEvent {
     /// A new attempt starts: what was shown is replaced.
@@ -26,7 +26,7 @@ pub enum RephraseEvent {
     },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct RephraseDone {
     pub text: String,
     pub mode: RephraseMode,

@@ -18,6 +18,7 @@ import type {
   Pending,
   RephraseDone,
   RephraseEvent,
+  RephraseMode,
   Rewrite,
   SearchHit,
   SettingsView,
@@ -144,7 +145,7 @@ export function onRephraseRequest(handler: (p: Pending) => void): Promise<Unlist
 }
 
 /** Rewrites the pending text; `again` asks for another version (Retry). */
-export function rephraseRun(mode: string, again: boolean, onEvent: (e: RephraseEvent) => void): Promise<RephraseDone> {
+export function rephraseRun(mode: RephraseMode, again: boolean, onEvent: (e: RephraseEvent) => void): Promise<RephraseDone> {
   return invoke<RephraseDone>("rephrase_run", { mode, again, onEvent: new Channel<RephraseEvent>(onEvent) });
 }
 

@@ -1,248 +1,322 @@
-// Shapes the Rust side sends. Kept in step with src-tauri/src/state.rs and
-// pith-core's ModelInfo / ErrorPayload.
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// After changing a type, run: PITH_UPDATE_BINDINGS=1 cargo test --workspace bindings
 
-export type ErrorCode =
-  | "MODEL_NOT_FOUND"
-  | "INVALID_MODEL"
-  | "MODEL_LOAD_FAILED"
-  | "OUT_OF_MEMORY"
-  | "DISK_FULL"
-  | "DOWNLOAD"
-  | "UNSUPPORTED_CPU"
-  | "CONTEXT_TOO_LONG"
-  | "EMPTY_INPUT"
-  | "INVALID_INPUT"
-  | "UNSUPPORTED_DOCUMENT"
-  | "RESULT_REJECTED"
-  | "NOT_FOUND"
-  | "HISTORY"
-  | "DATABASE_TOO_NEW"
-  | "CANCELLED"
-  | "INFERENCE"
-  | "IO";
+/**
+ * What the UI and scripts branch on. Serialized as `SCREAMING_SNAKE_CASE`.
+ */
+export type ErrorCode = "MODEL_NOT_FOUND" | "INVALID_MODEL" | "MODEL_LOAD_FAILED" | "OUT_OF_MEMORY" | "DISK_FULL" | "DOWNLOAD" | "UNSUPPORTED_CPU" | "CONTEXT_TOO_LONG" | "EMPTY_INPUT" | "INVALID_INPUT" | "UNSUPPORTED_DOCUMENT" | "RESULT_REJECTED" | "NOT_FOUND" | "HISTORY" | "DATABASE_TOO_NEW" | "CANCELLED" | "INFERENCE" | "IO";
 
-export interface ErrorPayload {
-  code: ErrorCode;
-  message: string;
-}
+export type ErrorPayload = { code: ErrorCode, message: string, };
 
-export interface ModelInfo {
-  path: string;
-  name: string;
-  architecture: string;
-  parameters: number;
-  size_bytes: number;
-  layers: number;
-  trained_context: number;
-  context: number;
-  has_chat_template: boolean;
-}
+/**
+ * What an engine knows about the loaded model.
+ */
+export type ModelInfo = { path: string, name: string, architecture: string, parameters: number, size_bytes: number, layers: number, 
+/**
+ * Context length the model was trained with.
+ */
+trained_context: number, 
+/**
+ * Context window of the running engine.
+ */
+context: number, has_chat_template: boolean, };
 
-export type EngineStatus =
-  | { state: "loading" }
-  | { state: "ready"; model: ModelInfo; threads: number }
-  | { state: "failed"; error: ErrorPayload };
+/**
+ * Where the engine is, as the UI sees it.
+ */
+export type EngineStatus = { "state": "loading" } | { "state": "ready", model: ModelInfo, threads: number, } | { "state": "failed", error: ErrorPayload, };
 
-export interface AppStatus {
-  version: string;
-  engine: EngineStatus;
-}
+export type AppStatus = { version: string, engine: EngineStatus, };
 
+/**
+ * Who said a message in a conversation.
+ */
 export type Role = "system" | "user" | "assistant";
+
+export type ConversationId = number;
+
+export type MessageId = number;
+
 export type MessageStatus = "streaming" | "complete" | "interrupted" | "error";
 
-export interface Conversation {
-  id: number;
-  title: string;
-  model: string | null;
-  created_at: number;
-  updated_at: number;
-  pinned: boolean;
-  summary: string | null;
-  summary_through: number | null;
-  /** The document this conversation summarizes, if any. */
-  source: string | null;
-}
+export type Conversation = { id: ConversationId, title: string, model: string | null, 
+/**
+ * Unix milliseconds.
+ */
+created_at: number, updated_at: number, pinned: boolean, 
+/**
+ * Running summary of turns folded out of the context window.
+ */
+summary: string | null, summary_through: MessageId | null, 
+/**
+ * The document this conversation summarizes (its file name), if any:
+ * its first turn is the summary, not a question to ask again.
+ */
+source: string | null, };
 
-export interface Message {
-  id: number;
-  conversation_id: number;
-  role: Role;
-  text: string;
-  model: string | null;
-  status: MessageStatus;
-  created_at: number;
-}
+/**
+ * Figures of one generated reply.
+ */
+export type MessageStats = { prompt_tokens: number | null, generated_tokens: number | null, ttft_ms: number | null, total_ms: number | null, };
 
-export interface SearchHit {
-  conversation_id: number;
-  conversation_title: string;
-  message_id: number;
-  role: Role;
-  /** The matching passage; matched words are wrapped in « and ». */
-  snippet: string;
-}
+export type Message = { id: MessageId, conversation_id: ConversationId, role: Role, text: string, model: string | null, status: MessageStatus, created_at: number, prompt_tokens: number | null, generated_tokens: number | null, ttft_ms: number | null, total_ms: number | null, };
 
-export type ChatEvent =
-  | { event: "started"; conversation_id: number }
-  | { event: "piece"; text: string };
+/**
+ * One search result; `snippet` marks the matched words with « and ».
+ */
+export type SearchHit = { conversation_id: ConversationId, conversation_title: string, message_id: MessageId, role: Role, snippet: string, };
 
-export interface ChatSent {
-  conversation_id: number;
-  reply: string;
-}
+/**
+ * What the UI hears while a reply is written.
+ */
+export type ChatEvent = { "event": "started", conversation_id: ConversationId, } | { "event": "piece", text: string, };
 
-// The hardware probe and the fit planner (pith-core hardware / models::plan).
+export type ChatSent = { conversation_id: ConversationId, reply: string, };
 
-export interface Gpu {
-  vendor: "nvidia" | "amd" | "intel" | "apple" | "other";
-  name: string;
-  total_vram_bytes: number | null;
-  free_vram_bytes: number | null;
-  unified_memory: boolean;
-  memory_bandwidth_gbs: number | null;
-  source: string;
-}
+export type GpuVendor = "nvidia" | "amd" | "intel" | "apple" | "other";
 
-export interface HardwareProfile {
-  os: string;
-  arch: string;
-  cpu: { model: string | null; physical_cores: number | null; logical_cores: number; features: string[] };
-  memory: {
-    total_bytes: number | null;
-    available_bytes: number | null;
-    cgroup_limit_bytes: number | null;
-    cgroup_usage_bytes: number | null;
-  };
-  gpus: Gpu[];
-  disk: { path: string; free_bytes: number | null } | null;
-  memory_bandwidth_gbs: number | null;
-}
+export type Gpu = { vendor: GpuVendor, name: string, 
+/**
+ * Dedicated video memory; `None` for a GPU that shares system RAM.
+ */
+total_vram_bytes: number | null, free_vram_bytes: number | null, 
+/**
+ * Shares system RAM (Apple silicon, integrated GPUs): one pool, never
+ * counted twice.
+ */
+unified_memory: boolean, 
+/**
+ * From the memory clock and bus width where the driver reports them.
+ */
+memory_bandwidth_gbs: number | null, 
+/**
+ * Where the facts came from: `nvml`, `sysfs`, `sysinfo`.
+ */
+source: string, };
+
+export type Cpu = { model: string | null, physical_cores: number | null, 
+/**
+ * CPUs this process may run on (cgroup quotas and affinity included).
+ */
+logical_cores: number, 
+/**
+ * SIMD extensions this CPU has, as llama.cpp names them (`AVX2`, `NEON`…).
+ */
+features: Array<string>, };
+
+export type Memory = { total_bytes: number | null, 
+/**
+ * What the OS could give without swapping (`MemAvailable`).
+ */
+available_bytes: number | null, 
+/**
+ * The container's memory limit (cgroup v2 `memory.max` or v1
+ * `memory.limit_in_bytes`); `None` when unlimited or not in one.
+ */
+cgroup_limit_bytes: number | null, 
+/**
+ * What the container already uses, counted against its limit.
+ */
+cgroup_usage_bytes: number | null, };
+
+export type Disk = { path: string, free_bytes: number | null, };
+
+export type HardwareProfile = { 
+/**
+ * `linux`, `macos`, `windows`…
+ */
+os: string, 
+/**
+ * `x86_64`, `aarch64`…
+ */
+arch: string, cpu: Cpu, memory: Memory, 
+/**
+ * Every GPU found; empty when none was found.
+ */
+gpus: Array<Gpu>, 
+/**
+ * The models folder and the free space on its disk.
+ */
+disk: Disk | null, 
+/**
+ * Measured read bandwidth of main memory (GB/s, all physical cores),
+ * when [`measure_memory_bandwidth`] was run.
+ */
+memory_bandwidth_gbs: number | null, };
 
 export type Task = "rephrase" | "summarize" | "chat";
 
-export interface Estimate {
-  context: number;
-  gpu_layers: number;
-  weights_bytes: number;
-  kv_cache_bytes: number;
-  compute_bytes: number;
-  runtime_bytes: number;
-  app_bytes: number;
-  ram_bytes: number;
-  vram_bytes: number;
-  gen_tps: number;
-  prompt_tps: number;
-  first_token_s: number;
-}
+/**
+ * Memory and speed of one model at one context on one machine.
+ */
+export type Estimate = { context: number, 
+/**
+ * Layers on the GPU (the output layer counts as one more).
+ */
+gpu_layers: number, weights_bytes: number, kv_cache_bytes: number, compute_bytes: number, runtime_bytes: number, app_bytes: number, 
+/**
+ * Everything counted against system RAM.
+ */
+ram_bytes: number, 
+/**
+ * Everything counted against the GPU's own memory.
+ */
+vram_bytes: number, gen_tps: number, prompt_tps: number, first_token_s: number, };
 
-export interface Plan {
-  task: Task;
-  choice: { id: string; name: string; file: string; quant: string; estimate: Estimate } | null;
-  reason: string;
-  budget: {
-    ram_usable_bytes: number;
-    ram_budget_bytes: number;
-    vram_budget_bytes: number | null;
-    gpu: string | null;
-    bandwidth_gbs: number;
-    bandwidth_source: string;
-  };
-  rejected: { id: string; reason: string }[];
-  notes: string[];
-}
+export type Choice = { id: string, name: string, file: string, quant: string, estimate: Estimate, };
 
-export interface InstalledModel {
-  id: string;
-  path: string;
-  size_bytes: number;
-  catalog_id: string | null;
-  summary: { architecture: string | null; context_length: number | null; has_chat_template: boolean } | null;
-  problem: string | null;
-}
+export type Rejected = { id: string, reason: string, };
 
-export interface MachineFit {
-  hardware: HardwareProfile;
-  plans: Plan[];
-  installed: InstalledModel[];
-  gpu_offload: boolean;
-}
+/**
+ * What the machine can give, after the safety margin.
+ */
+export type Budget = { ram_usable_bytes: number, ram_budget_bytes: number, 
+/**
+ * Free VRAM of the GPU used, less the driver's reserve.
+ */
+vram_budget_bytes: number | null, gpu: string | null, bandwidth_gbs: number, 
+/**
+ * Where the bandwidth figure came from: `bench`, `measured`, `assumed`.
+ */
+bandwidth_source: string, };
 
-/** A file the user dropped or picked; Rust keeps its path. */
-export interface ChosenFile {
-  token: number;
-  name: string;
-}
+export type Plan = { task: Task, choice: Choice | null, 
+/**
+ * Why this model (or why none).
+ */
+reason: string, budget: Budget, 
+/**
+ * Every other catalog model, with why it was not chosen.
+ */
+rejected: Array<Rejected>, 
+/**
+ * Facts about the machine worth telling (an unused GPU, an assumption).
+ */
+notes: Array<string>, };
 
-export type DropEvent =
-  | { event: "hover" }
-  | { event: "left" }
-  | { event: "dropped"; file: ChosenFile }
-  | { event: "refused"; message: string };
+/**
+ * What the header says, for display and planning.
+ */
+export type GgufSummary = { version: number, tensor_count: number, kv_count: number, architecture: string | null, name: string | null, context_length: number | null, block_count: number | null, embedding_length: number | null, head_count: number | null, head_count_kv: number | null, 
+/**
+ * Per-head key size when the model sets it (otherwise embedding / heads).
+ */
+key_length: number | null, sliding_window: number | null, 
+/**
+ * Tokens in the vocabulary (the length of `tokenizer.ggml.tokens`).
+ */
+vocab_size: number | null, has_chat_template: boolean, file_size: number, };
 
-export type SummaryStage = "map" | "retry" | "reduce";
+export type InstalledModel = { 
+/**
+ * The file stem, which `pith models rm` and `--model` accept.
+ */
+id: string, path: string, size_bytes: number, 
+/**
+ * The catalog entry for this file, when it is one.
+ */
+catalog_id: string | null, 
+/**
+ * The header's metadata; `None` when the file is not usable.
+ */
+summary: GgufSummary | null, 
+/**
+ * Why the file cannot be used.
+ */
+problem: string | null, };
 
-export type SummaryEvent =
-  | { event: "reading" }
-  | { event: "progress"; stage: SummaryStage; parts_done: number; parts: number; eta_s: number | null };
+export type MachineFit = { hardware: HardwareProfile, plans: Array<Plan>, installed: Array<InstalledModel>, gpu_offload: boolean, };
 
-export interface SummaryDone {
-  conversation_id: number;
-  coverage: string;
-}
+/**
+ * A file the user chose, as the window knows it.
+ */
+export type ChosenFile = { token: number, name: string, };
+
+/**
+ * What the window hears about a drag over it.
+ */
+export type DropEvent = { "event": "hover" } | { "event": "left" } | { "event": "dropped", file: ChosenFile, } | { "event": "refused", message: string, };
+
+export type Stage = "map" | "retry" | "reduce";
+
+export type SummaryLength = "short" | "medium" | "bullets" | "quotes";
+
+/**
+ * What the window hears while a document is summarized.
+ */
+export type SummaryEvent = { "event": "reading" } | { "event": "progress", stage: Stage, parts_done: number, parts: number, eta_s: number | null, };
+
+export type SummaryDone = { conversation_id: ConversationId, coverage: string, };
 
 export type Theme = "system" | "light" | "dark";
 
-/** The app's part of settings.toml (pith-core settings::AppSettings). */
-export interface AppSettings {
-  hotkey: string;
-  rephrase_mode: string;
-  theme: Theme;
-  /** After Accept, paste into the window that had the focus (X11). */
-  auto_paste: boolean;
-  model?: string | null;
-}
+export type RephraseMode = "proofread" | "rewrite" | "friendly" | "professional" | "concise" | "bullets";
 
-export interface SettingsView {
-  app: AppSettings;
-  data_dir: string;
-  modes: string[];
-}
+/**
+ * The desktop app's settings.
+ */
+export type AppSettings = { hotkey: string, rephrase_mode: RephraseMode, theme: Theme, 
+/**
+ * After Accept, paste the result into the window that had the
+ * keyboard focus when the shortcut was pressed (X11, with xdotool).
+ */
+auto_paste: boolean, 
+/**
+ * The model file to load instead of the default one.
+ */
+model?: string | null, };
 
-export interface DownloadProgress {
-  downloaded: number;
-  total: number | null;
-}
+export type SettingsView = { app: AppSettings, 
+/**
+ * Where the history, saved model states and settings live.
+ */
+data_dir: string, modes: Array<RephraseMode>, };
 
-/** What the rephrase popup is asked to rewrite (src-tauri/src/rephrase.rs). */
-export interface Pending {
-  id: number;
-  original: string;
-  mode: string;
-  modes: string[];
-  problem: ErrorPayload | null;
-}
+export type DownloadProgress = { downloaded: number, total: number | null, };
 
-export type RephraseEvent = { event: "attempt"; n: number } | { event: "piece"; text: string };
+/**
+ * What the popup is asked to rewrite.
+ */
+export type Pending = { 
+/**
+ * Grows with every key press: a result for an older id is stale.
+ */
+id: number, original: string, mode: RephraseMode, modes: Array<RephraseMode>, 
+/**
+ * Why there is nothing to rewrite (an empty clipboard, an image).
+ */
+problem: ErrorPayload | null, };
 
-export interface RephraseDone {
-  text: string;
-  mode: string;
-  unchanged: boolean;
-}
+export type RephraseEvent = { "event": "attempt", n: number, } | { "event": "piece", text: string, };
 
-export interface HotkeyStatus {
-  shortcut: string;
-  registered: boolean;
-  message: string | null;
-}
+export type RephraseDone = { text: string, mode: RephraseMode, 
+/**
+ * Proofreading found nothing to change.
+ */
+unchanged: boolean, 
+/**
+ * The model that wrote it.
+ */
+model: string, 
+/**
+ * A larger model took over after the first one failed the check.
+ */
+escalated: boolean, };
 
-export interface Rewrite {
-  id: number;
-  original: string;
-  result: string;
-  mode: string;
-  accepted: boolean;
-  model: string | null;
-  created_at: number;
-}
+/**
+ * Whether the shortcut works, for the main window.
+ */
+export type HotkeyStatus = { shortcut: string, registered: boolean, message: string | null, };
+
+/**
+ * One rewrite from the hotkey or the command line.
+ */
+export type Rewrite = { id: number, original: string, result: string, mode: string, 
+/**
+ * The result went to the clipboard.
+ */
+accepted: boolean, model: string | null, 
+/**
+ * Unix milliseconds.
+ */
+created_at: number, };

@@ -13,7 +13,7 @@ use serde::Serialize;
 /// The tasks a report plans for when none is named.
 pub const TASKS: [Task; 3] = [Task::Rephrase, Task::Summarize, Task::Chat];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct MachineFit {
     pub hardware: HardwareProfile,
     pub plans: Vec<Plan>,

@@ -15,7 +15,7 @@ use serde::Serialize;
 type Result<T> = std::result::Result<T, ErrorPayload>;
 
 /// What the popup is asked to rewrite.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Pending {
     /// Grows with every key press: a result for an older id is stale.
     pub id: u64,

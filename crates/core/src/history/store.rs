@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct ConversationId(pub i64);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct MessageId(pub i64);
 
@@ -23,7 +23,7 @@ impl std::fmt::Display for ConversationId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     Streaming,
@@ -59,7 +59,7 @@ fn parse_role(s: &str) -> Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Conversation {
     pub id: ConversationId,
     pub title: String,
@@ -78,7 +78,7 @@ pub struct Conversation {
 }
 
 /// One rewrite from the hotkey or the command line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Rewrite {
     pub id: i64,
     pub original: String,
@@ -92,7 +92,7 @@ pub struct Rewrite {
 }
 
 /// Figures of one generated reply.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MessageStats {
     pub prompt_tokens: Option<i64>,
     pub generated_tokens: Option<i64>,
@@ -111,7 +111,7 @@ impl From<&Generation> for MessageStats {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -125,7 +125,7 @@ pub struct Message {
 }
 
 /// One search result; `snippet` marks the matched words with « and ».
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct SearchHit {
     pub conversation_id: ConversationId,
     pub conversation_title: String,

@@ -99,7 +99,7 @@ impl Default for Preferences {
 }
 
 /// Memory and speed of one model at one context on one machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Estimate {
     pub context: u32,
     /// Layers on the GPU (the output layer counts as one more).

@@ -19,7 +19,7 @@ const MAX_ARRAY: u64 = 1 << 24;
 const MAX_DIMS: u32 = 4;
 
 /// What the header says, for display and planning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default, ts_rs::TS)]
 pub struct GgufSummary {
     pub version: u32,
     pub tensor_count: u64,

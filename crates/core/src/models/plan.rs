@@ -16,7 +16,7 @@ use crate::hardware::{GpuVendor, HardwareProfile};
 use crate::tasks::Task;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Choice {
     pub id: String,
     pub name: String,
@@ -25,14 +25,14 @@ pub struct Choice {
     pub estimate: Estimate,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Rejected {
     pub id: String,
     pub reason: String,
 }
 
 /// What the machine can give, after the safety margin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Budget {
     pub ram_usable_bytes: u64,
     pub ram_budget_bytes: u64,
@@ -44,7 +44,7 @@ pub struct Budget {
     pub bandwidth_source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Plan {
     pub task: Task,
     pub choice: Option<Choice>,

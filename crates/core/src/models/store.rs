@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct InstalledModel {
     /// The file stem, which `pith models rm` and `--model` accept.
     pub id: String,

@@ -41,7 +41,7 @@ pub const OVERLAP_DIVISOR: usize = 16;
 
 const PART_ASK: &str = "Summarize the user's text in two or three sentences.";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Summarizing the parts.
