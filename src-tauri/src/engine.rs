@@ -55,10 +55,17 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
                 Ok((worker, EngineStatus::Ready { model, threads }))
             });
         let state = app.state::<App>();
-        let ready = loaded.as_ref().ok().map(|(worker, status)| {
-            let shared = worker.run(Priority::Interactive, |e: &mut LlamaEngine, _| e.share());
-            (shared, status.clone())
-        });
+        // The hotkey's worker is ready before the window hears "ready", so
+        // a key press right away never waits behind a chat reply.
+        if let Ok((worker, EngineStatus::Ready { model, .. })) = &loaded {
+            let available = pith_core::hardware::probe_memory().memory.available_bytes;
+            if pith_core::models::estimate::hotkey_engine_fits(model.size_bytes, available) {
+                match worker.run(Priority::Interactive, |e: &mut LlamaEngine, _| e.share()) {
+                    Ok(shared) => load_rephraser(&state, shared),
+                    Err(e) => eprintln!("pith-desktop: the hotkey shares the main engine ({e})"),
+                }
+            }
+        }
         match loaded {
             Ok((worker, status)) => state.set(status, Some(worker)),
             Err(e) => state.set(
@@ -69,12 +76,6 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
             ),
         }
         let _ = app.emit("engine-status", state.status());
-        if let Some((Ok(shared), EngineStatus::Ready { model, .. })) = ready {
-            let available = pith_core::hardware::probe_memory().memory.available_bytes;
-            if pith_core::models::estimate::hotkey_engine_fits(model.size_bytes, available) {
-                load_rephraser(&state, shared);
-            }
-        }
     });
 }
 

@@ -46,8 +46,38 @@ def free_port():
         return s.getsockname()[1]
 
 
+def app_cpu_seconds():
+    """CPU time used so far by every running Pith app and its web views.
+
+    Waits follow it: while the app works (loads a model, evaluates a
+    prompt, writes a reply), its CPU time grows, however busy the machine
+    is; an app that is stuck uses none."""
+    try:
+        real = os.path.realpath(app_binary())
+    except RuntimeError:
+        return 0.0
+    stats = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            stats[int(pid)] = (os.path.realpath(f"/proc/{pid}/exe") == real, int(fields[1]),
+                               int(fields[11]) + int(fields[12]))
+        except (OSError, IndexError, ValueError):
+            continue
+    apps = {pid for pid, (is_app, _, _) in stats.items() if is_app}
+    ticks = sum(t for pid, (_, parent, t) in stats.items() if pid in apps or parent in apps)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(predicate, timeout, what, interval=0.2):
-    deadline = time.monotonic() + timeout
+    """Polls `predicate` until it returns something true. Gives up after
+    `timeout` seconds without progress: the deadline moves on whenever the
+    app has used CPU since the last look (a slow machine still finishes),
+    up to twenty times `timeout` in all."""
+    start = time.monotonic()
+    deadline = start + timeout
+    cpu = app_cpu_seconds()
     last = None
     while time.monotonic() < deadline:
         try:
@@ -57,7 +87,11 @@ def wait_for(predicate, timeout, what, interval=0.2):
         except Exception as e:  # noqa: BLE001 - retried until the deadline
             last = e
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last})")
+        now_cpu = app_cpu_seconds()
+        if now_cpu - cpu >= 0.05:
+            cpu = now_cpu
+            deadline = min(time.monotonic() + timeout, start + 20 * timeout)
+    raise AssertionError(f"no progress for {timeout}s while waiting for {what} (last error: {last})")
 
 
 class Screen:

@@ -504,7 +504,6 @@ class WindowTest(unittest.TestCase):
         try:
             wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
             main = driver.call("GET", driver.s("/window"))
-            time.sleep(3)  # the hotkey's own engine loads after the main one
             driver.type("textarea", "Write a very long essay about the history of bread.\ue007")
             streaming = '.msg-assistant[data-status="streaming"] .msg-text'
             wait_for(lambda: len(driver.text(streaming) or "") > 10, 60, "the reply to start")
