@@ -25,12 +25,22 @@ pub fn start(args: &ModelArgs) -> Result<(Worker<LlamaEngine>, std::path::PathBu
     Ok((worker, path))
 }
 
-pub fn read_stdin() -> Result<Vec<u8>> {
+/// Standard input, holding at most `limit` bytes in memory: past it, the
+/// rest is only counted. Returns the bytes kept and the whole length, so
+/// the caller refuses an oversized input by its real size.
+pub fn read_stdin(limit: usize) -> Result<(Vec<u8>, u64)> {
+    let err = |e| Error::io("could not read standard input", e);
+    let mut stdin = std::io::stdin().lock();
     let mut bytes = Vec::new();
-    std::io::stdin()
+    (&mut stdin)
+        .take(limit as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("could not read standard input", e))?;
-    Ok(bytes)
+        .map_err(err)?;
+    let mut total = bytes.len() as u64;
+    if bytes.len() > limit {
+        total += std::io::copy(&mut stdin, &mut std::io::sink()).map_err(err)?;
+    }
+    Ok((bytes, total))
 }
 
 /// Text from the argument, or standard input for `-` / no argument.
@@ -40,7 +50,14 @@ fn input_text(text: Option<String>) -> Result<String> {
             if text.is_none() && std::io::stdin().is_terminal() {
                 return Err(Error::EmptyInput);
             }
-            tasks::validate_bytes(&read_stdin()?)
+            let (bytes, total) = read_stdin(tasks::MAX_TEXT_BYTES)?;
+            if total > tasks::MAX_TEXT_BYTES as u64 {
+                return Err(Error::TextTooLong {
+                    bytes: usize::try_from(total).unwrap_or(usize::MAX),
+                    max_bytes: tasks::MAX_TEXT_BYTES,
+                });
+            }
+            tasks::validate_bytes(&bytes)
         }
         Some(t) => tasks::validate_text(t),
     }

@@ -169,6 +169,35 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `println!` panics when standard output cannot be written (a full
+    // disk, a closed pipe): that is reported as an error, not a crash.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !is_stdout_failure(info.payload()) {
+            default_hook(info);
+        }
+    }));
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(code) => code,
+        Err(payload) if is_stdout_failure(payload.as_ref()) => {
+            let why = payload
+                .downcast_ref::<String>()
+                .and_then(|m| m.rsplit(": ").next())
+                .unwrap_or("the output was closed");
+            eprintln!("pith: could not write the result to standard output: {why}");
+            ExitCode::FAILURE
+        }
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+fn is_stdout_failure(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload
+        .downcast_ref::<String>()
+        .is_some_and(|m| m.starts_with("failed printing to stdout"))
+}
+
+fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Command::Rephrase {
             mode,

@@ -19,15 +19,19 @@ pub fn run(
     length: SummaryLength,
     json: bool,
 ) -> Result<(), Failure> {
+    let limits = Limits::default();
     let source = if file == Path::new("-") {
+        let limit = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
+        let (bytes, total) = read_stdin(limit).or_fail(json)?;
+        pith_core::documents::check_size(total, &limits).or_fail(json)?;
         Source::Bytes {
-            bytes: read_stdin().or_fail(json)?,
+            bytes,
             name: "standard input".into(),
         }
     } else {
         Source::File(file.to_path_buf())
     };
-    let read = summary::read(source, &Limits::default()).or_fail(json)?;
+    let read = summary::read(source, &limits).or_fail(json)?;
     let history = crate::history::open_store()
         .map_err(|e| eprintln!("pith: the summary will not be saved in the history: {e}"))
         .ok()

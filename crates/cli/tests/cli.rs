@@ -46,6 +46,65 @@ fn help_lists_every_command() {
 }
 
 #[test]
+fn a_result_that_cannot_be_written_is_an_error_not_a_crash() {
+    // Before: `>/dev/full` or a closed pipe made pith panic (exit 101).
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let o = Command::new(env!("CARGO_BIN_EXE_pith"))
+        .args(["models", "catalog"])
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("could not write the result to standard output"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pith"))
+        .args(["models", "catalog"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("finishes");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn oversized_standard_input_is_refused_by_its_size_before_the_model_runs() {
+    // Before: 100 MB to `pith rephrase` was tokenized first and aborted the
+    // process; `pith summarize -` read all of it before its 50 MB check.
+    let big = "word ".repeat(4_000_000); // 20 MB
+    let o = pith(&["rephrase", "--json"], big.as_bytes());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("CONTEXT_TOO_LONG"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("the text is 20 MB and a model is given at most 256 KB"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("summarize it instead"),
+        "{}",
+        stderr(&o)
+    );
+    let huge = vec![b'a'; 60_000_000];
+    let o = pith(&["summarize", "-"], &huge);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the file is 60 MB, over the 50 MB limit"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn rephrase_prints_only_the_result() {
     let o = pith(&["rephrase", "--mode", "proofread", TEXT], b"");
     assert!(o.status.success(), "{}", stderr(&o));

@@ -178,7 +178,9 @@ pub fn extract_file(path: &Path, limits: &Limits) -> Result<Document> {
     extract(bytes, limits)
 }
 
-fn check_size(len: u64, limits: &Limits) -> Result<()> {
+/// Refuses a document of `len` bytes over the size limit, before anything
+/// else is done with it.
+pub fn check_size(len: u64, limits: &Limits) -> Result<()> {
     if len > limits.max_file_bytes {
         return Err(Error::UnsupportedDocument(format!(
             "the file is {}, over the {} limit for documents",

@@ -89,6 +89,14 @@ pub enum Error {
     },
 
     #[error(
+        "the text is {} and a model is given at most {} at once; summarize it instead \
+         (`pith summarize`, or drop it on the window)",
+        text_size(*bytes),
+        text_size(*max_bytes)
+    )]
+    TextTooLong { bytes: usize, max_bytes: usize },
+
+    #[error(
         "this build of Pith needs CPU features this processor lacks ({}); \
          build it on this machine with ./pith.sh start to match its CPU",
         missing.join(", ")
@@ -149,7 +157,7 @@ impl Error {
             Error::OutOfMemory { .. } => ErrorCode::OutOfMemory,
             Error::DiskFull { .. } => ErrorCode::DiskFull,
             Error::Download(_) => ErrorCode::Download,
-            Error::ContextTooLong { .. } => ErrorCode::ContextTooLong,
+            Error::ContextTooLong { .. } | Error::TextTooLong { .. } => ErrorCode::ContextTooLong,
             Error::UnsupportedCpu { .. } => ErrorCode::UnsupportedCpu,
             Error::EmptyInput => ErrorCode::EmptyInput,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
@@ -184,6 +192,15 @@ impl Error {
 pub struct ErrorPayload {
     pub code: ErrorCode,
     pub message: String,
+}
+
+/// Kilobytes for text sizes, megabytes past one.
+fn text_size(bytes: usize) -> String {
+    if bytes >= 1_000_000 {
+        crate::models::estimate::human_bytes(bytes as u64)
+    } else {
+        format!("{} KB", bytes.div_ceil(1000))
+    }
 }
 
 impl From<Error> for ErrorPayload {

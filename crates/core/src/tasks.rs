@@ -112,8 +112,21 @@ pub fn validate_bytes(bytes: &[u8]) -> Result<String> {
     validate_text(text)
 }
 
-/// Refuses empty and control-character-laden text; returns it trimmed.
+/// The most text a model is given at once: far more than any small
+/// model's window holds, so longer text is refused by its size before it
+/// is tokenized (a paste or standard input can be any size). Longer
+/// documents go through `summarize`, which reads them part by part.
+pub const MAX_TEXT_BYTES: usize = 256_000;
+
+/// Refuses empty, oversized and control-character-laden text; returns it
+/// trimmed.
 pub fn validate_text(text: &str) -> Result<String> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Error::TextTooLong {
+            bytes: text.len(),
+            max_bytes: MAX_TEXT_BYTES,
+        });
+    }
     let text = text.trim();
     if text.is_empty() {
         return Err(Error::EmptyInput);
@@ -151,6 +164,28 @@ mod tests {
     use super::*;
     use crate::engine::{Prompt, ScriptedEngine};
     use crate::error::ErrorCode;
+
+    #[test]
+    fn text_over_the_size_cap_is_refused_by_its_size_before_any_model_work() {
+        // Before: 100 MB pasted or piped in was tokenized first (23.7 GB
+        // of memory for 300 MB) and aborted the process.
+        let big = "word ".repeat(MAX_TEXT_BYTES / 5 + 1);
+        let err = validate_text(&big).expect_err("too long");
+        assert_eq!(err.code(), crate::ErrorCode::ContextTooLong);
+        assert!(err.to_string().contains("summarize it instead"), "{err}");
+        let mut engine = crate::engine::ScriptedEngine::new(4096);
+        let err = rephrase::rephrase(
+            &mut engine,
+            &big,
+            rephrase::RephraseMode::Rewrite,
+            &crate::engine::CancelToken::new(),
+            &mut |_, _| {},
+        )
+        .expect_err("refused");
+        assert_eq!(err.code(), crate::ErrorCode::ContextTooLong);
+        assert!(engine.requests.is_empty());
+        assert!(validate_text(&"word ".repeat(1000)).is_ok());
+    }
 
     #[test]
     fn input_validation_table() {

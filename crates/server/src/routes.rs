@@ -134,9 +134,11 @@ fn error(e: &ApiError) -> Response {
     json_response(e.status, &e.body())
 }
 
+/// The job ended without an answer: it panicked (the worker goes on with
+/// the next request) or the worker is gone.
 fn stopped() -> ApiError {
     ApiError::from_core(&pith_core::Error::Inference(
-        "the inference worker stopped".into(),
+        "the engine could not finish this request".into(),
     ))
 }
 

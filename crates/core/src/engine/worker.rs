@@ -75,7 +75,8 @@ pub struct Worker<E> {
 #[derive(Debug)]
 pub struct Ticket<R> {
     cancel: CancelToken,
-    result: mpsc::Receiver<R>,
+    /// The job's result, or what its panic said.
+    result: mpsc::Receiver<std::result::Result<R, String>>,
 }
 
 impl<R> Ticket<R> {
@@ -85,11 +86,16 @@ impl<R> Ticket<R> {
     pub fn cancel(&self) {
         self.cancel.cancel();
     }
-    /// Blocks until the job has run. Fails only if the worker died.
+    /// Blocks until the job has run. Fails if the job panicked (the worker
+    /// goes on with the next one) or the worker is gone.
     pub fn wait(self) -> Result<R> {
-        self.result
-            .recv()
-            .map_err(|_| Error::Inference("the inference worker stopped".into()))
+        match self.result.recv() {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(panic)) => Err(Error::Inference(format!(
+                "the request failed inside the engine ({panic}); other requests are served"
+            ))),
+            Err(_) => Err(Error::Inference("the inference worker stopped".into())),
+        }
     }
 }
 
@@ -161,7 +167,18 @@ impl<E: 'static> Worker<E> {
         let (tx, rx) = mpsc::channel();
         let job_cancel = cancel.clone();
         let boxed: Job<E> = Box::new(move |engine: &mut E| {
-            let _ = tx.send(job(engine, &job_cancel));
+            // A panicking job must not take the worker down with it: every
+            // later request would wait for ever.
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(engine, &job_cancel)))
+                    .map_err(|payload| {
+                        payload
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a panic".into())
+                    });
+            let _ = tx.send(outcome);
         });
         let mut q = self
             .shared
@@ -221,6 +238,25 @@ impl<E> Drop for Worker<E> {
 mod tests {
     use super::*;
     use std::sync::mpsc::channel;
+
+    #[test]
+    fn a_panicking_job_is_reported_and_the_next_one_is_served() {
+        // Before: the panic ended the worker thread and every later request
+        // waited for ever (`pith serve` answered 503 to everyone).
+        let worker = Worker::spawn(|| Ok(0u32)).expect("spawns");
+        let err = worker
+            .run(Priority::Normal, |_: &mut u32, _| -> u32 {
+                panic!("index out of bounds")
+            })
+            .expect_err("the panic is an error");
+        assert_eq!(err.code(), crate::ErrorCode::Inference);
+        assert!(err.to_string().contains("index out of bounds"), "{err}");
+        let next = worker.run(Priority::Normal, |n: &mut u32, _| {
+            *n += 1;
+            *n
+        });
+        assert_eq!(next.expect("served"), 1);
+    }
 
     #[test]
     fn a_failing_engine_factory_reports_its_error() {
