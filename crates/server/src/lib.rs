@@ -78,6 +78,8 @@ pub fn generate_token() -> Result<String> {
 struct Shared<B> {
     worker: Arc<Worker<B>>,
     options: ServerOptions,
+    /// The port actually bound (the options may say 0).
+    port: u16,
     next_id: AtomicU64,
 }
 
@@ -116,6 +118,7 @@ impl Server {
         let shared = Arc::new(Shared {
             worker,
             options,
+            port: addr.port(),
             next_id: AtomicU64::new(1),
         });
         let thread = std::thread::Builder::new()

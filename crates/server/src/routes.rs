@@ -154,13 +154,39 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Every route, the unknown ones included, needs the token; a request
-/// without it is answered before its body is read.
+/// Only this machine's own programs may talk to the API: a request must
+/// name the loopback host it was sent to, and a web page (which a browser
+/// marks with `Origin`) is refused, so a site the user visits cannot reach
+/// it even by guessing the port.
+fn local_caller(request: &Request, port: u16) -> bool {
+    let host_ok = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| {
+            [format!("127.0.0.1:{port}"), format!("localhost:{port}")]
+                .iter()
+                .any(|allowed| h.eq_ignore_ascii_case(allowed))
+        });
+    host_ok && !request.headers().contains_key(header::ORIGIN)
+}
+
+/// Every route, the unknown ones included, needs a local caller and the
+/// token; a request without them is answered before its body is read.
 async fn authorize<B: Backend + 'static>(
     State(s): State<SharedState<B>>,
     request: Request,
     next: Next,
 ) -> Response {
+    if !local_caller(&request, s.port) {
+        return error(&ApiError {
+            status: 403,
+            kind: "permission_error",
+            message: "only programs on this computer may call Pith's API (a request from a web \
+                      page, or naming another host, is refused)"
+                .into(),
+        });
+    }
     let token = s.options.token.as_bytes();
     let ok = request
         .headers()

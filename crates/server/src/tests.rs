@@ -464,13 +464,15 @@ fn an_unauthenticated_request_announcing_a_huge_body_is_refused_without_reading_
         ScriptedEngine::new(4096).reply("Still here."),
         ServerOptions::new(TOKEN.into(), candidates()),
     );
-    let reply = raw(
-        &server,
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000000\r\nConnection: close\r\n\r\n",
+    let unauthorized = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nContent-Length: 100000000000\r\nConnection: close\r\n\r\n",
+        server.addr()
     );
+    let reply = raw(&server, unauthorized.as_bytes());
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
     let authorized = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100000000000\r\nConnection: close\r\n\r\n"
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100000000000\r\nConnection: close\r\n\r\n",
+        server.addr()
     );
     assert!(raw(&server, authorized.as_bytes()).starts_with("HTTP/1.1 413"));
     let (status, body) = post(&server, Some(TOKEN), HELLO);
@@ -518,4 +520,100 @@ fn headers_past_their_size_limit_are_refused() {
         reply.is_empty() || reply.starts_with("HTTP/1.1 431") || reply.starts_with("HTTP/1.1 400"),
         "{reply}"
     );
+}
+
+#[test]
+fn a_web_page_or_another_host_name_is_refused_with_403() {
+    // A page in the user's browser could otherwise post to the API (it
+    // sends an Origin), or reach it under its own name by DNS rebinding.
+    let server = serve(
+        ScriptedEngine::new(4096).reply("Hello."),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    );
+    let from_page = format!(
+        "GET /v1/models HTTP/1.1\r\nHost: {}\r\nOrigin: https://example.com\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n",
+        server.addr()
+    );
+    let reply = raw(&server, from_page.as_bytes());
+    assert!(reply.starts_with("HTTP/1.1 403"), "{reply}");
+    assert!(reply.contains("permission_error"), "{reply}");
+    let rebound = format!(
+        "GET /v1/models HTTP/1.1\r\nHost: attacker.example:{}\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n",
+        server.addr().port()
+    );
+    assert!(raw(&server, rebound.as_bytes()).starts_with("HTTP/1.1 403"));
+    let local = format!(
+        "GET /v1/models HTTP/1.1\r\nHost: localhost:{}\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n",
+        server.addr().port()
+    );
+    assert!(raw(&server, local.as_bytes()).starts_with("HTTP/1.1 200"));
+}
+
+/// A scripted engine that reports, as each generation ends, whether its
+/// request was cancelled.
+struct Reporting {
+    inner: ScriptedEngine,
+    ended: mpsc::Sender<bool>,
+}
+
+impl Engine for Reporting {
+    fn info(&self) -> &pith_core::engine::ModelInfo {
+        self.inner.info()
+    }
+    fn count_tokens(&self, text: &str) -> pith_core::Result<usize> {
+        self.inner.count_tokens(text)
+    }
+    fn prompt_tokens(&self, prompt: &pith_core::engine::Prompt) -> pith_core::Result<usize> {
+        self.inner.prompt_tokens(prompt)
+    }
+    fn generate(
+        &mut self,
+        request: &pith_core::engine::GenerateRequest,
+        cancel: &pith_core::engine::CancelToken,
+        on_piece: &mut dyn FnMut(&str),
+    ) -> pith_core::Result<pith_core::engine::Generation> {
+        let r = self.inner.generate(request, cancel, on_piece);
+        let _ = self.ended.send(cancel.is_cancelled());
+        r
+    }
+}
+
+#[test]
+fn a_client_that_leaves_a_request_cancels_it_and_the_next_one_is_answered() {
+    // Before: a non-streaming request went on generating after its client
+    // left, and the next request waited behind it.
+    let mut inner = ScriptedEngine::new(4096);
+    inner.push_script(vec![ScriptStep::WaitForCancel]);
+    inner.push_reply("Next.");
+    let (ended, endings) = mpsc::channel();
+    let worker = Worker::spawn(move || {
+        Ok(SingleModel {
+            id: "small".into(),
+            engine: Reporting { inner, ended },
+        })
+    })
+    .expect("worker");
+    let server = Server::start(
+        Arc::new(worker),
+        ServerOptions::new(TOKEN.into(), candidates()),
+    )
+    .expect("server");
+    {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(server.addr()).expect("connect");
+        let request = format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{HELLO}",
+            server.addr(),
+            HELLO.len()
+        );
+        s.write_all(request.as_bytes()).expect("write");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    } // the client goes away mid-generation
+    let first = endings
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the first generation ended");
+    assert!(first, "the left request was cancelled, not run to its end");
+    let (status, body) = post(&server, Some(TOKEN), HELLO);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Next."), "{body}");
 }
