@@ -51,7 +51,7 @@ pub fn save_settings(
     app: AppSettings,
 ) -> Reply<AppSettings> {
     let before = load()?.app.hotkey;
-    let stored = update(|s| s.app = app)?;
+    let stored = update(|s| s.app = app.from_window(&s.app))?;
     if stored.hotkey != before {
         (changed.0)(&handle, &stored.hotkey);
     }

@@ -105,6 +105,20 @@ fn oversized_standard_input_is_refused_by_its_size_before_the_model_runs() {
 }
 
 #[test]
+fn the_data_folder_and_the_history_are_private_to_the_user() {
+    // Before: data files were created world-readable.
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().expect("tmp");
+    let data = parent.path().join("pith-data");
+    let o = pith_in(&data, &["history", "list"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("history.sqlite3")), 0o600);
+}
+
+#[test]
 fn rephrase_prints_only_the_result() {
     let o = pith(&["rephrase", "--mode", "proofread", TEXT], b"");
     assert!(o.status.success(), "{}", stderr(&o));

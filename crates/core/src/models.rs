@@ -36,10 +36,15 @@ pub fn search_dirs() -> Vec<PathBuf> {
         return vec![PathBuf::from(d)];
     }
     let mut dirs = Vec::new();
-    // A checkout run with cargo: the repository's own models/ folder.
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
-    if let Ok(d) = checkout.canonicalize() {
-        dirs.push(d);
+    // A checkout run with cargo (debug builds: the tests, `./pith.sh
+    // start`): the repository's own models/ folder. A release build never
+    // looks at the folder it was built in, nor holds its path.
+    #[cfg(debug_assertions)]
+    {
+        let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        if let Ok(d) = checkout.canonicalize() {
+            dirs.push(d);
+        }
     }
     if let Some(d) = crate::paths::data_dir() {
         dirs.push(d.join("models"));

@@ -54,6 +54,18 @@ pub struct AppSettings {
     pub model: Option<PathBuf>,
 }
 
+impl AppSettings {
+    /// Settings as the window sent them, with what the window may not
+    /// choose kept as `stored` has it: the model file is changed only by
+    /// picking an installed model (the window never names a path).
+    pub fn from_window(self, stored: &AppSettings) -> AppSettings {
+        AppSettings {
+            model: stored.model.clone(),
+            ..self
+        }
+    }
+}
+
 pub const DEFAULT_HOTKEY: &str = "Ctrl+Alt+R";
 
 fn default_hotkey() -> String {
@@ -209,7 +221,7 @@ impl UserSettings {
         let text = toml::to_string_pretty(&checked)
             .map_err(|e| Error::InvalidInput(format!("the settings cannot be written: {e}")))?;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+            crate::paths::private_dir(dir)
                 .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         }
         let tmp = path.with_extension("toml.tmp");
@@ -300,6 +312,24 @@ mod tests {
             UserSettings::load(&path).expect("load").app.hotkey,
             "Alt+Shift+P"
         );
+    }
+
+    #[test]
+    fn the_window_cannot_name_a_model_file() {
+        // Before: saving settings from the window could set any file as
+        // the model, loaded at the next start.
+        let stored = AppSettings {
+            model: Some(PathBuf::from("/models/chosen.gguf")),
+            ..AppSettings::default()
+        };
+        let sent = AppSettings {
+            model: Some(PathBuf::from("/etc/passwd")),
+            auto_paste: true,
+            ..AppSettings::default()
+        };
+        let saved = sent.from_window(&stored);
+        assert_eq!(saved.model, stored.model);
+        assert!(saved.auto_paste, "the rest is taken from the window");
     }
 
     #[test]

@@ -207,6 +207,10 @@ pub fn title_from(text: &str) -> String {
 /// Turns what a person types into an FTS5 query: every word must appear as
 /// the start of a word ("museum" finds "museums"); quotes keep operators and
 /// symbols literal.
+/// The most words, and bytes, a search may have.
+pub const MAX_SEARCH_WORDS: usize = 32;
+const MAX_SEARCH_BYTES: usize = 1024;
+
 fn fts_query(input: &str) -> Option<String> {
     let terms: Vec<String> = input
         .split_whitespace()
@@ -231,7 +235,7 @@ impl History {
     /// damaged file and marking replies cut off by a crash as interrupted.
     pub fn open(path: &Path) -> Result<(Self, OpenReport)> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+            crate::paths::private_dir(dir)
                 .map_err(|e| Error::io(format!("could not create {}", dir.display()), e))?;
         }
         let mut report = OpenReport::default();
@@ -248,6 +252,8 @@ impl History {
             }
             Err(Connect::Failed(e)) => return Err(e),
         };
+        crate::paths::private_file(path)
+            .map_err(|e| Error::io(format!("could not protect {}", path.display()), e))?;
         let mut history = Self { conn };
         report.interrupted = history.mark_interrupted()?;
         Ok((history, report))
@@ -525,6 +531,15 @@ impl History {
 
     /// Messages matching every word of `query`, best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        // Each word is a prefix match ranked over every message: a pasted
+        // page of words took seconds, so a query is bounded first.
+        let words = query.split_whitespace().count();
+        if words > MAX_SEARCH_WORDS || query.len() > MAX_SEARCH_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "a search takes at most {MAX_SEARCH_WORDS} words ({words} given); \
+                 search for the few that matter"
+            )));
+        }
         let Some(fts) = fts_query(query) else {
             return Err(Error::EmptyInput);
         };
@@ -971,6 +986,20 @@ mod tests {
         assert!(h.search("\"museum\" OR -(", 10).is_ok());
         assert!(h.search("zebra", 10).expect("search").is_empty());
         assert!(matches!(h.search("  ", 10), Err(Error::EmptyInput)));
+    }
+
+    #[test]
+    fn a_search_of_thousands_of_words_is_refused_before_it_runs() {
+        // Before: a 5,000-word query took 5 s of prefix matching.
+        let mut h = History::open_in_memory().expect("opens");
+        sample(&mut h);
+        let pasted = "museum ".repeat(5000);
+        let err = h.search(&pasted, 10).expect_err("too many words");
+        assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+        assert!(err.to_string().contains("at most 32 words"), "{err}");
+        let most = "museum ".repeat(MAX_SEARCH_WORDS);
+        assert!(h.search(&most, 10).is_ok());
+        assert!(h.search(&"m".repeat(2000), 10).is_err(), "one huge word");
     }
 
     #[test]
