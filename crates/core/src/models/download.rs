@@ -180,7 +180,29 @@ pub fn download(
     let resp = request.call().map_err(|e| net_error(&req.url, e))?;
     let status = resp.status().as_u16();
     let resumed_from = match status {
-        206 => have,
+        206 => {
+            // The bytes must start where the part file ends; spliced at any
+            // other place they would make a file that only fails its
+            // checksum at the very end.
+            let start = header(&resp, "content-range").and_then(|v| {
+                v.strip_prefix("bytes ")?
+                    .split('-')
+                    .next()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            });
+            if start != Some(have) {
+                let _ = std::fs::remove_file(&part);
+                return Err(Error::Download(format!(
+                    "the server resumed {} at {} instead of byte {have}; the partial file was \
+                     removed: run the same download again",
+                    req.url,
+                    start.map_or("an unknown place".to_string(), |s| format!("byte {s}"))
+                )));
+            }
+            have
+        }
         200 => 0,
         416 if info.size == Some(have) => have,
         _ => {
@@ -328,6 +350,8 @@ mod server_tests {
         ignore_range: bool,
         /// Send this as X-Linked-Etag on HEAD.
         etag: Option<String>,
+        /// Answer a Range request from this byte instead (and say so).
+        resume_at: Option<usize>,
     }
 
     struct Server {
@@ -371,7 +395,7 @@ mod server_tests {
                 let head = request.starts_with("HEAD");
                 let (status, start) = match (b.status, range) {
                     (Some(s), _) if !head => (s, 0),
-                    (_, Some(r)) if !head && !b.ignore_range => (206, r),
+                    (_, Some(r)) if !head && !b.ignore_range => (206, b.resume_at.unwrap_or(r)),
                     _ => (200, 0),
                 };
                 let part = if status >= 400 {
@@ -493,6 +517,41 @@ mod server_tests {
         assert_eq!(std::fs::read(&dest).expect("read"), body);
         let log = whole.log.lock().expect("log").clone();
         assert_eq!(log, ["HEAD -", "GET 400000"], "asked only for the rest");
+    }
+
+    #[test]
+    fn a_resumed_download_that_starts_at_the_wrong_byte_is_refused() {
+        // Before: a 206 answer was appended without checking its
+        // Content-Range, splicing the file at the wrong place.
+        let body = model_bytes();
+        let dir = tempfile::tempdir().expect("tmp");
+        let dest = dir.path().join("m.gguf");
+        let cut = serve(
+            body.clone(),
+            Behaviour {
+                cut_after: Some(400_000),
+                ..Behaviour::default()
+            },
+        );
+        run(&cut, &dest, Some(sha(&body))).expect_err("cut");
+        let wrong = serve(
+            body.clone(),
+            Behaviour {
+                resume_at: Some(300_000),
+                ..Behaviour::default()
+            },
+        );
+        let err = run(&wrong, &dest, Some(sha(&body))).expect_err("refused");
+        assert_eq!(err.code(), ErrorCode::Download);
+        assert!(
+            err.to_string()
+                .contains("at byte 300000 instead of byte 400000"),
+            "{err}"
+        );
+        assert!(!dest.exists() && !part_path(&dest).exists());
+        let whole = serve(body.clone(), Behaviour::default());
+        run(&whole, &dest, Some(sha(&body))).expect("downloaded again");
+        assert_eq!(std::fs::read(&dest).expect("read"), body);
     }
 
     #[test]
