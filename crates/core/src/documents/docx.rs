@@ -131,7 +131,11 @@ fn paragraphs(xml: &str, limits: &Limits, deadline: Instant) -> Result<Document>
                 "t" => in_text = false,
                 "p" => {
                     if let Some(offset) = heading.take() {
-                        let title = out.text[offset..].trim().to_string();
+                        // A page break in the heading ends a paragraph,
+                        // which trims trailing white space: possibly from
+                        // before where the heading began.
+                        let offset = offset.min(out.text.len());
+                        let title = out.text.get(offset..).unwrap_or("").trim().to_string();
                         if !title.is_empty() {
                             out.markers.push(super::Marker {
                                 offset,
@@ -164,4 +168,45 @@ fn next_page(out: &mut TextBuilder, page: usize, paged: &mut bool) -> usize {
     *paged = true;
     out.mark(MarkerKind::Page { number: page + 1 });
     page + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(body: &str) -> Result<Document> {
+        let xml = format!(r#"<w:document xmlns:w="w"><w:body>{body}</w:body></w:document>"#);
+        paragraphs(
+            &xml,
+            &Limits::default(),
+            Instant::now() + std::time::Duration::from_secs(10),
+        )
+    }
+
+    #[test]
+    fn a_page_break_inside_a_heading_keeps_the_heading_and_the_page() {
+        let doc = run(concat!(
+            r#"<w:p><w:r><w:t>Intro text </w:t></w:r></w:p>"#,
+            r#"<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t xml:space="preserve">  </w:t><w:br w:type="page"/><w:t>Results</w:t></w:r></w:p>"#,
+            r#"<w:p><w:r><w:t>Body.</w:t></w:r></w:p>"#,
+        ))
+        .expect("extracted");
+        assert!(doc.text.contains("Results"), "{:?}", doc.text);
+        assert_eq!(doc.pages, Some(2));
+    }
+
+    #[test]
+    fn a_heading_that_is_only_a_page_break_after_stray_white_space_is_no_panic() {
+        // Before: the page break trimmed the stray tab before the heading's
+        // start, and taking the heading's text panicked on the byte index.
+        let doc = run(concat!(
+            r#"<w:p><w:r><w:t>Intro</w:t></w:r></w:p>"#,
+            r#"<w:r><w:tab/></w:r>"#,
+            r#"<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:br w:type="page"/></w:r></w:p>"#,
+            r#"<w:p><w:r><w:t>Body.</w:t></w:r></w:p>"#,
+        ))
+        .expect("extracted");
+        assert!(doc.text.contains("Intro") && doc.text.contains("Body."));
+        assert_eq!(doc.pages, Some(2));
+    }
 }
