@@ -119,6 +119,44 @@ fn the_data_folder_and_the_history_are_private_to_the_user() {
 }
 
 #[test]
+fn a_hostile_pdf_is_refused_not_a_crash() {
+    // Before: a 1 KB PDF with arrays nested 100 deep overflowed the
+    // extraction thread's stack and aborted `pith summarize` (exit 134),
+    // and streams inflating to gigabytes were read into memory.
+    let dir = tempfile::tempdir().expect("tmp");
+    let nested = dir.path().join("nested.pdf");
+    std::fs::write(
+        &nested,
+        format!(
+            "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /A {}{} >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        ),
+    )
+    .expect("write");
+    let o = pith(&["summarize", nested.to_str().expect("path")], b"");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("101 levels deep"), "{}", stderr(&o));
+
+    let mut zeros = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut zeros, &vec![0u8; 8 << 20]).expect("compress");
+    let zeros = zeros.finish().expect("compress");
+    let mut bomb = b"%PDF-1.4\n".to_vec();
+    for i in 0..40 {
+        bomb.extend_from_slice(
+            format!("{} 0 obj << /Filter /FlateDecode >>\nstream\n", i + 2).as_bytes(),
+        );
+        bomb.extend_from_slice(&zeros);
+        bomb.extend_from_slice(b"\nendstream\nendobj\n");
+    }
+    let path = dir.path().join("bomb.pdf");
+    std::fs::write(&path, &bomb).expect("write");
+    let o = pith(&["summarize", path.to_str().expect("path")], b"");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("decompression bomb"), "{}", stderr(&o));
+}
+
+#[test]
 fn rephrase_prints_only_the_result() {
     let o = pith(&["rephrase", "--mode", "proofread", TEXT], b"");
     assert!(o.status.success(), "{}", stderr(&o));

@@ -191,6 +191,9 @@ pub fn check_size(len: u64, limits: &Limits) -> Result<()> {
     Ok(())
 }
 
+/// The extraction thread's stack: eight times the default.
+const EXTRACT_STACK_BYTES: usize = 16 << 20;
+
 /// Extracts the text, on a separate thread, within the limits.
 pub fn extract(bytes: Vec<u8>, limits: &Limits) -> Result<Document> {
     check_size(bytes.len() as u64, limits)?;
@@ -200,6 +203,9 @@ pub fn extract(bytes: Vec<u8>, limits: &Limits) -> Result<Document> {
     let deadline = Instant::now() + limits.time_limit;
     std::thread::Builder::new()
         .name("pith-extract".into())
+        // Room for the parsers' recursion at the nesting PDFs may have
+        // (pdf::preflight refuses deeper files before they are parsed).
+        .stack_size(EXTRACT_STACK_BYTES)
         .spawn(move || {
             let outcome = std::panic::catch_unwind(|| {
                 extract_format(format, &bytes, &thread_limits, deadline)
@@ -226,7 +232,7 @@ pub fn extract(bytes: Vec<u8>, limits: &Limits) -> Result<Document> {
     finish(document, limits)
 }
 
-fn timed_out(limits: &Limits) -> Error {
+pub(crate) fn timed_out(limits: &Limits) -> Error {
     Error::UnsupportedDocument(format!(
         "reading the document took longer than {} s; it may be damaged or too complex",
         limits.time_limit.as_secs()

@@ -4,7 +4,11 @@
 //! parser panics on some malformed content streams) and with the deadline
 //! checked between them, so one bad page costs that page only. A PDF that
 //! opens only with a password is refused by name; one whose pages hold no
-//! text (a scan) is refused by [`super::finish`].
+//! text (a scan) is refused by [`super::finish`]. Before the parser sees
+//! the file, [`preflight`] bounds its nesting and what its streams inflate
+//! to.
+
+pub mod preflight;
 
 use super::{Document, Format, Limits, MarkerKind, TextBuilder};
 use crate::error::{Error, Result};
@@ -12,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 pub fn extract(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Document> {
+    preflight::check(bytes, limits, deadline)?;
     let doc = lopdf::Document::load_mem(bytes)
         .map_err(|e| Error::UnsupportedDocument(format!("this PDF is damaged ({e})")))?;
     // lopdf decrypts on load when the empty user password opens the file
