@@ -60,6 +60,31 @@ install_tauri_driver() {
   fi
 }
 
+install_cargo_fuzz() {
+  # The fuzzer driver; the targets build with stable Rust (no sanitizer).
+  if ! command -v cargo-fuzz >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo-fuzz" ]; then
+    say "installing cargo-fuzz"
+    cargo install cargo-fuzz --locked --version 0.13.2
+  fi
+}
+
+run_fuzz() { # seconds per target
+  local t log
+  (cd fuzz && cargo fuzz build --sanitizer none -O)
+  for t in documents gguf settings api_json; do
+    mkdir -p "fuzz/corpus/$t"
+    log="$(mktemp)"
+    if (cd fuzz && cargo fuzz run --sanitizer none -O "$t" "corpus/$t" "seeds/$t" -- \
+          -max_total_time="$1" -rss_limit_mb=2048 -timeout=20) >"$log" 2>&1; then
+      echo "fuzz $t: $(grep -E '^Done' "$log" | tail -n1)" >&2
+      rm -f "$log"
+    else
+      tail -n 40 "$log" >&2
+      die "fuzz target $t found a crash (fuzz/artifacts/$t; see above)"
+    fi
+  done
+}
+
 target_dir() {
   cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
 }
@@ -87,6 +112,7 @@ cmd_start() {
 cmd_test() {
   setup "${APT_TEST[@]}"
   install_tauri_driver
+  install_cargo_fuzz
   say "fetching the models the tests use"
   scripts/fetch-models.sh --all
   say "format and lint"
@@ -98,6 +124,8 @@ cmd_test() {
   npm run -s test:ui
   say "Rust tests (unit, real model, command line)"
   cargo test --workspace --all-targets
+  say "fuzz: a short bounded run of every parser's target from its seeds"
+  run_fuzz 20
   say "end-to-end: the real app under Xvfb"
   PITH_DESKTOP_BIN="$(target_dir)/debug/pith-desktop" python3 -m unittest discover -s tests/e2e -t . -v
 }
