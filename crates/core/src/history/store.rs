@@ -665,8 +665,15 @@ impl Connect {
     fn classify(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode as C;
         match e.sqlite_error_code() {
-            Some(C::NotADatabase | C::DatabaseCorrupt | C::CannotOpen | C::PermissionDenied) => {
-                Connect::Damaged(e.to_string())
+            // Only a file that is not (or no longer) a database is damaged.
+            Some(C::NotADatabase | C::DatabaseCorrupt) => Connect::Damaged(e.to_string()),
+            // One that cannot be opened (permissions, a folder in its place)
+            // is the user's to fix, and is never moved aside.
+            Some(C::CannotOpen | C::PermissionDenied | C::ReadOnly) => {
+                Connect::Failed(Error::History(format!(
+                    "the history database cannot be opened ({e}); check that the data \
+                     folder and the file belong to you and can be written"
+                )))
             }
             _ => Connect::Failed(db_err(e)),
         }
@@ -965,6 +972,21 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM document_summaries", [], |r| r.get(0))
             .expect("count");
         assert_eq!(rows, 0);
+    }
+
+    #[test]
+    fn a_database_that_cannot_be_opened_is_reported_and_left_where_it_is() {
+        // Before: "cannot open" (a permissions problem) was taken for a
+        // damaged database and moved aside.
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("history.sqlite3");
+        std::fs::create_dir(&path).expect("a folder where the file goes");
+        let err = History::open(&path).err().expect("cannot open");
+        assert_eq!(err.code(), crate::ErrorCode::History);
+        assert!(err.to_string().contains("cannot be opened"), "{err}");
+        assert!(path.is_dir(), "left where it is");
+        let entries = std::fs::read_dir(dir.path()).expect("list").count();
+        assert_eq!(entries, 1, "nothing moved aside");
     }
 
     #[test]
