@@ -6,6 +6,7 @@
 Screenshots land in tests/e2e/out/ (ignored by git).
 """
 import functools
+import hashlib
 import http.client
 import http.server
 import threading
@@ -384,6 +385,8 @@ class ModelServer:
 
     def __init__(self, model=DEFAULT_MODEL, delay=0.0):
         size = os.path.getsize(model)
+        with open(model, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
         self.requests = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -404,6 +407,8 @@ class ModelServer:
                 if asked.startswith("bytes="):
                     start = int(asked[6:].split("-")[0] or 0)
                 handler.send_response(206 if start else 200)
+                # The checksum Hugging Face publishes for the file.
+                handler.send_header("X-Linked-Etag", f'"{digest}"')
                 if start:
                     handler.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
                 handler.send_header("Content-Length", str(size - start))

@@ -594,10 +594,16 @@ mod models {
                     line.clear();
                 }
                 let body = "<html>rate limited</html>";
+                // It even publishes the page's checksum: the file is
+                // verified, then refused as a model.
+                let sha = {
+                    use sha2::Digest;
+                    format!("{:x}", sha2::Sha256::digest(body.as_bytes()))
+                };
                 let mut s = stream;
                 let _ = write!(
                     s,
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Linked-Etag: \"{sha}\"\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
             }

@@ -152,11 +152,21 @@ pub fn download(
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let info = head(&req.url)?;
-    let expected_sha = req
+    // A file is installed only when it can be checked: against the
+    // catalog's sha256, else the one the server publishes for it.
+    let Some(expected_sha) = req
         .sha256
         .as_deref()
         .map(str::to_ascii_lowercase)
-        .or(info.sha256.clone());
+        .or(info.sha256.clone())
+    else {
+        return Err(Error::Download(format!(
+            "no checksum is known for {} (the catalog has none and the server sent no \
+             X-Linked-Etag), and Pith installs only files it can verify; download it yourself \
+             and use `pith models import`",
+            req.url
+        )));
+    };
     let part = part_path(&req.dest);
     let mut have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     if info.size.is_some_and(|s| have > s) {
@@ -277,7 +287,7 @@ pub fn download(
         )));
     }
     let got = format!("{:x}", hasher.finalize());
-    if let Some(want) = expected_sha.filter(|w| *w != got) {
+    if let Some(want) = Some(expected_sha).filter(|w| *w != got) {
         let _ = std::fs::remove_file(&part);
         return Err(Error::Download(format!(
             "checksum mismatch: expected sha256 {want}, got {got}; the partial file was removed"
@@ -600,7 +610,7 @@ mod server_tests {
             },
         );
         let dir = tempfile::tempdir().expect("tmp");
-        let err = run(&server, &dir.path().join("m.gguf"), None).expect_err("503");
+        let err = run(&server, &dir.path().join("m.gguf"), Some("0".repeat(64))).expect_err("503");
         assert_eq!(err.code(), ErrorCode::Download);
         assert!(err.to_string().contains("503"), "{err}");
         let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -616,12 +626,37 @@ mod server_tests {
     }
 
     #[test]
-    fn a_download_that_is_not_a_model_is_refused() {
-        let html = b"<html>Sign in to download</html>".to_vec();
-        let server = serve(html, Behaviour::default());
+    fn a_file_without_a_known_checksum_is_not_downloaded() {
+        // Before: with no catalog sha256 and no X-Linked-Etag the file was
+        // installed unverified (32 of the 34 catalog entries pin none).
+        let server = serve(model_bytes(), Behaviour::default());
         let dir = tempfile::tempdir().expect("tmp");
         let dest = dir.path().join("m.gguf");
-        let err = run(&server, &dest, None).expect_err("html");
+        let err = run(&server, &dest, None).expect_err("unverifiable");
+        assert_eq!(err.code(), ErrorCode::Download);
+        assert!(err.to_string().contains("no checksum is known"), "{err}");
+        assert!(!dest.exists() && !part_path(&dest).exists());
+        let log = server.log.lock().expect("log").clone();
+        assert_eq!(log, ["HEAD -"], "nothing was fetched");
+        // The server's published checksum is enough.
+        let body = model_bytes();
+        let with_etag = serve(
+            body.clone(),
+            Behaviour {
+                etag: Some(sha(&body)),
+                ..Behaviour::default()
+            },
+        );
+        run(&with_etag, &dest, None).expect("verified by its etag");
+    }
+
+    #[test]
+    fn a_download_that_is_not_a_model_is_refused() {
+        let html = b"<html>Sign in to download</html>".to_vec();
+        let server = serve(html.clone(), Behaviour::default());
+        let dir = tempfile::tempdir().expect("tmp");
+        let dest = dir.path().join("m.gguf");
+        let err = run(&server, &dest, Some(sha(&html))).expect_err("html");
         assert_eq!(err.code(), ErrorCode::InvalidModel);
         assert!(!dest.exists() && !part_path(&dest).exists());
     }
@@ -652,13 +687,14 @@ mod server_tests {
 
     #[test]
     fn too_little_disk_space_is_refused_before_any_byte() {
-        let server = serve(model_bytes(), Behaviour::default());
+        let body = model_bytes();
+        let server = serve(body.clone(), Behaviour::default());
         let dir = tempfile::tempdir().expect("tmp");
         let dest = dir.path().join("m.gguf");
         let req = DownloadRequest {
             url: server.url.clone(),
             dest: dest.clone(),
-            sha256: None,
+            sha256: Some(sha(&body)),
         };
         let err = download(&req, &CancelToken::new(), &|_| Some(10 << 20), &mut |_| {})
             .expect_err("full");
