@@ -34,7 +34,7 @@ pub struct Scan {
 pub fn check(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Scan> {
     let max_inflated = limits.max_unzipped_bytes;
     let mut scan = Scan {
-        depth: depth(bytes, true),
+        depth: depth(bytes),
         inflated_bytes: 0,
     };
     refuse_deep(scan.depth)?;
@@ -45,10 +45,10 @@ pub fn check(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Scan> {
             return Err(crate::documents::timed_out(limits));
         }
         let left = max_inflated.saturating_sub(scan.inflated_bytes);
-        let Some(inflated) = inflate(data, left) else {
+        let Some((inflated, d)) = inflate(data, left) else {
             continue; // not zlib data (an image, say): nothing to inflate
         };
-        scan.inflated_bytes += inflated.len() as u64;
+        scan.inflated_bytes += inflated;
         if scan.inflated_bytes > max_inflated {
             return Err(Error::UnsupportedDocument(format!(
                 "this PDF's streams inflate to more than {} (a decompression bomb?); \
@@ -56,7 +56,6 @@ pub fn check(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Scan> {
                 crate::models::estimate::human_bytes(max_inflated)
             )));
         }
-        let d = depth(&inflated, false);
         scan.depth = scan.depth.max(d);
         refuse_deep(d)?;
     }
@@ -95,9 +94,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Inflates zlib data, stopping once more than `limit` bytes came out;
-/// `None` when the data is not zlib at all.
-fn inflate(data: &[u8], limit: u64) -> Option<Vec<u8>> {
+/// Inflates zlib data in pieces, never holding more than one, and returns
+/// how many bytes came out (stopping once past `limit`) and the deepest
+/// nesting in them; `None` when the data is not zlib at all.
+fn inflate(data: &[u8], limit: u64) -> Option<(u64, usize)> {
     // A zlib header: CM = 8 (deflate), and the check bits.
     let zlib = data.len() >= 2
         && data[0] & 0x0f == 8
@@ -105,16 +105,98 @@ fn inflate(data: &[u8], limit: u64) -> Option<Vec<u8>> {
     if !zlib {
         return None;
     }
-    let mut out = Vec::new();
-    let decoder = flate2::read::ZlibDecoder::new(data);
+    let mut decoder = flate2::read::ZlibDecoder::new(data).take(limit.saturating_add(1));
+    let mut depth = Depth::default();
+    let mut piece = vec![0u8; 64 << 10];
+    let mut total = 0u64;
     // A truncated or damaged stream still counts what it gave.
-    let _ = decoder.take(limit.saturating_add(1)).read_to_end(&mut out);
-    Some(out)
+    while let Ok(n) = decoder.read(&mut piece) {
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        depth.feed(&piece[..n]);
+    }
+    Some((total, depth.deepest))
+}
+
+/// The nesting of `[ ]` and `<< >>` in PDF syntax fed piece by piece,
+/// skipping comments and strings.
+#[derive(Default)]
+struct Depth {
+    depth: usize,
+    deepest: usize,
+    state: Lexer,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Lexer {
+    #[default]
+    Syntax,
+    /// After a `<` or a `>`: the next byte says what it was.
+    Angle(u8),
+    Comment,
+    /// In a literal string, this many parentheses deep.
+    Literal(usize),
+    LiteralEscape(usize),
+    Hex,
+}
+
+impl Depth {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.state = match (self.state, b) {
+                (Lexer::Angle(b'<'), b'<') => {
+                    self.open();
+                    Lexer::Syntax
+                }
+                (Lexer::Angle(b'>'), b'>') => {
+                    self.depth = self.depth.saturating_sub(1);
+                    Lexer::Syntax
+                }
+                (Lexer::Angle(b'<'), b'>') => Lexer::Syntax,
+                (Lexer::Angle(b'<'), _) => Lexer::Hex,
+                (Lexer::Angle(_), b) | (Lexer::Syntax, b) => self.syntax(b),
+                (Lexer::Comment, b'\n' | b'\r') => Lexer::Syntax,
+                (Lexer::Comment, _) => Lexer::Comment,
+                (Lexer::Literal(n), b'\\') => Lexer::LiteralEscape(n),
+                (Lexer::Literal(n), b'(') => Lexer::Literal(n + 1),
+                (Lexer::Literal(1), b')') => Lexer::Syntax,
+                (Lexer::Literal(n), b')') => Lexer::Literal(n - 1),
+                (Lexer::Literal(n), _) | (Lexer::LiteralEscape(n), _) => Lexer::Literal(n),
+                (Lexer::Hex, b'>') => Lexer::Syntax,
+                (Lexer::Hex, _) => Lexer::Hex,
+            };
+        }
+    }
+
+    fn syntax(&mut self, b: u8) -> Lexer {
+        match b {
+            b'%' => Lexer::Comment,
+            b'(' => Lexer::Literal(1),
+            b'[' => {
+                self.open();
+                Lexer::Syntax
+            }
+            b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                Lexer::Syntax
+            }
+            b'<' | b'>' => Lexer::Angle(b),
+            _ => Lexer::Syntax,
+        }
+    }
+
+    fn open(&mut self) {
+        self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
+    }
 }
 
 /// The deepest nesting of `[ ]` and `<< >>` in PDF syntax, skipping
-/// comments, strings and (when `skip_streams`) stream data.
-fn depth(bytes: &[u8], skip_streams: bool) -> usize {
+/// comments, strings and stream data (streams are inflated and scanned
+/// on their own, by [`Depth`]).
+fn depth(bytes: &[u8]) -> usize {
     let (mut depth, mut deepest) = (0usize, 0usize);
     let mut i = 0;
     while i < bytes.len() {
@@ -159,7 +241,7 @@ fn depth(bytes: &[u8], skip_streams: bool) -> usize {
                     i += 1;
                 }
             }
-            b's' if skip_streams && bytes[i..].starts_with(b"stream") => {
+            b's' if bytes[i..].starts_with(b"stream") => {
                 let preceded_by_end = i >= 3 && &bytes[i - 3..i] == b"end";
                 if !preceded_by_end {
                     i += find(&bytes[i + 6..], b"endstream").map_or(bytes.len(), |e| e + 6 + 9);
@@ -202,6 +284,24 @@ mod tests {
             b"%PDF-1.4\n% [[[[[[\n1 0 obj << /Kids [2 0 R] /T ([[[[(x)]]) /H <5b5b> >> endobj";
         let scan = check(pdf, &inflating(1 << 20), later()).expect("passes");
         assert_eq!(scan.depth, 2);
+    }
+
+    #[test]
+    fn the_piecewise_scan_of_inflated_data_agrees_with_the_whole_one() {
+        let sample: &[u8] =
+            b"<< /A [1 [2 (a [[ \\) b) <5b5d> [3]] % [[[[\n<< /B <<>> >> ] >> [[[[]]]]";
+        let whole = {
+            let mut d = Depth::default();
+            d.feed(sample);
+            d.deepest
+        };
+        assert_eq!(whole, depth(sample));
+        assert_eq!(whole, 4);
+        let mut bytewise = Depth::default();
+        for b in sample {
+            bytewise.feed(std::slice::from_ref(b));
+        }
+        assert_eq!(bytewise.deepest, whole);
     }
 
     #[test]
