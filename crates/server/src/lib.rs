@@ -48,6 +48,9 @@ pub struct ServerOptions {
     pub header_timeout: Duration,
     /// The most bytes of headers a request may send.
     pub max_header_bytes: usize,
+    /// Time a client has to send a request's body once its headers are in
+    /// (a body sent a byte at a time would hold its connection for ever).
+    pub body_timeout: Duration,
 }
 
 impl ServerOptions {
@@ -62,6 +65,7 @@ impl ServerOptions {
             max_connections: 64,
             header_timeout: Duration::from_secs(10),
             max_header_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -221,7 +221,7 @@ async fn not_allowed(method: Method, uri: Uri) -> Response {
 
 /// The body, refused with 413 past `limit` bytes: by its announced length
 /// before a byte is read, or as it arrives.
-async fn read_body(request: Request, limit: usize) -> Result<Bytes, Response> {
+async fn read_body(request: Request, limit: usize, within: Duration) -> Result<Bytes, Response> {
     let too_big = || {
         error(&ApiError {
             status: 413,
@@ -237,12 +237,20 @@ async fn read_body(request: Request, limit: usize) -> Result<Bytes, Response> {
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(too_big());
     }
-    match Limited::new(request.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
-        Err(e) => Err(error(&ApiError::bad_request(format!(
+    // A body sent a byte at a time would hold its connection for ever.
+    let collected =
+        tokio::time::timeout(within, Limited::new(request.into_body(), limit).collect());
+    match collected.await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
+        Ok(Err(e)) => Err(error(&ApiError::bad_request(format!(
             "could not read the body: {e}"
         )))),
+        Err(_) => Err(error(&ApiError {
+            status: 408,
+            kind: "invalid_request_error",
+            message: format!("the body did not arrive within {} s", within.as_secs_f64()),
+        })),
     }
 }
 
@@ -284,7 +292,7 @@ enum Event {
 }
 
 async fn chat<B: Backend + 'static>(State(s): State<SharedState<B>>, request: Request) -> Response {
-    let body = match read_body(request, s.options.max_body_bytes).await {
+    let body = match read_body(request, s.options.max_body_bytes, s.options.body_timeout).await {
         Ok(b) => b,
         Err(response) => return response,
     };
@@ -544,7 +552,7 @@ async fn rephrase<B: Backend + 'static>(
     State(s): State<SharedState<B>>,
     request: Request,
 ) -> Response {
-    let body = match read_body(request, s.options.max_body_bytes).await {
+    let body = match read_body(request, s.options.max_body_bytes, s.options.body_timeout).await {
         Ok(b) => b,
         Err(response) => return response,
     };

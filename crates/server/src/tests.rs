@@ -617,3 +617,18 @@ fn a_client_that_leaves_a_request_cancels_it_and_the_next_one_is_answered() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Next."), "{body}");
 }
+
+#[test]
+fn a_body_that_does_not_arrive_in_time_is_refused_with_408() {
+    let mut options = ServerOptions::new(TOKEN.into(), candidates());
+    options.body_timeout = std::time::Duration::from_millis(300);
+    let server = serve(ScriptedEngine::new(4096).reply("Hello."), options);
+    let trickle = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100\r\n\r\n{{\"messages\"",
+        server.addr()
+    );
+    let reply = raw(&server, trickle.as_bytes());
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    let (status, _) = post(&server, Some(TOKEN), HELLO);
+    assert_eq!(status, 200, "the server answers the next request");
+}
