@@ -71,7 +71,7 @@ install_cargo_fuzz() {
 run_fuzz() { # seconds per target
   local t log
   (cd fuzz && cargo fuzz build --sanitizer none -O)
-  for t in documents gguf settings api_json; do
+  for t in documents pdf docx html text gguf state settings api_json; do
     mkdir -p "fuzz/corpus/$t"
     log="$(mktemp)"
     if (cd fuzz && cargo fuzz run --sanitizer none -O "$t" "corpus/$t" "seeds/$t" -- \
@@ -125,7 +125,7 @@ cmd_test() {
   say "Rust tests (unit, real model, command line)"
   cargo test --workspace --all-targets
   say "fuzz: a short bounded run of every parser's target from its seeds"
-  run_fuzz 20
+  run_fuzz 15
   say "end-to-end: the real app under Xvfb"
   PITH_DESKTOP_BIN="$(target_dir)/debug/pith-desktop" python3 -m unittest discover -s tests/e2e -t . -v
 }

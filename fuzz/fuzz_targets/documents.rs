@@ -5,20 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pith_core::documents::{extract, Limits};
 
 fuzz_target!(|data: &[u8]| {
-    // The PDF reader panics on some malformed files; Pith catches that on
-    // its extraction thread and reports the file as damaged. libFuzzer's
-    // own hook would abort on the caught panic, so it is replaced: a
-    // panic that escapes Pith still aborts (libfuzzer-sys catches it).
-    static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-    let limits = Limits {
-        max_file_bytes: 4 << 20,
-        max_chars: 200_000,
-        max_unzipped_bytes: 16 << 20,
-        time_limit: std::time::Duration::from_secs(5),
-    };
-    let _ = extract(data.to_vec(), &limits);
+    pith_fuzz::quiet_caught_panics();
+    let _ = pith_core::documents::extract(data.to_vec(), &pith_fuzz::limits());
 });

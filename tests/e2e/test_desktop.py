@@ -562,6 +562,9 @@ class WindowTest(unittest.TestCase):
             title = wait_for(lambda: driver.text(".conv-title"), 300, "the summary's conversation")
             self.assertEqual(title, "Summary of the clipboard's text")
             self.assertIn("Covered", driver.text(".msg-assistant .msg-text"))
+            # The clipboard's text stayed in memory: no copy of it in the data folder.
+            self.assertFalse(os.path.exists(os.path.join(data, "clipboard.txt")))
+            self.assertEqual(os.stat(data).st_mode & 0o777, 0o700)
         finally:
             driver.close()
 
