@@ -2,17 +2,21 @@
 //! others, back to itself. (An import loop made five files of the shell
 //! depend on each other; what must cross layers is wired in main.rs.)
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 /// Each top-level module of `src/` (a file, or a folder with its file) and
 /// the top-level modules it names through `crate::`.
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut visit = |module: &str, path: &Path| {
-        let text = std::fs::read_to_string(path).expect("source");
-        let uses = graph.entry(module.to_string()).or_default();
+    for (path_name, path) in common::sources() {
+        let module = path_name.split("::").next().unwrap_or("").to_string();
+        if module == "main" {
+            continue; // the wiring: it may name every module
+        }
+        let text = std::fs::read_to_string(&path).expect("source");
+        let uses = graph.entry(module.clone()).or_default();
         for rest in text.split("crate::").skip(1) {
             let name: String = rest
                 .chars()
@@ -32,24 +36,6 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
                     uses.insert(n);
                 }
             }
-        }
-    };
-    for entry in std::fs::read_dir(&src).expect("src") {
-        let path = entry.expect("entry").path();
-        let stem = path
-            .file_stem()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        if stem == "main" {
-            continue; // the wiring: it may name every module
-        }
-        if path.is_dir() {
-            for inner in std::fs::read_dir(&path).expect("folder") {
-                visit(&stem, &inner.expect("entry").path());
-            }
-        } else {
-            visit(&stem, &path);
         }
     }
     graph

@@ -2,6 +2,8 @@
 //! checks on the Content Security Policy. Changing either is a decision that
 //! should show up in review, not slip in.
 
+mod common;
+
 use serde_json::Value;
 
 fn json(path: &str) -> Value {
@@ -106,24 +108,10 @@ fn each_window_is_allowed_exactly_the_commands_the_list_gives_it() {
     }
 }
 
-/// Every `#[tauri::command]` under `dir`, as (module path, name).
-fn defined_commands(dir: &std::path::Path, module: &str, out: &mut Vec<(String, String)>) {
-    for entry in std::fs::read_dir(dir).expect("src folder") {
-        let path = entry.expect("entry").path();
-        let stem = path
-            .file_stem()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let here = if module.is_empty() {
-            stem.clone()
-        } else {
-            format!("{module}::{stem}")
-        };
-        if path.is_dir() {
-            defined_commands(&path, &here, out);
-            continue;
-        }
+/// Every `#[tauri::command]` in the shell, as `module::name`.
+fn defined_commands() -> Vec<String> {
+    let mut out = Vec::new();
+    for (module, path) in common::sources() {
         let source = std::fs::read_to_string(&path).expect("source");
         for rest in source.split("#[tauri::command]").skip(1) {
             let after = rest.split_once("fn ").expect("a fn after the attribute").1;
@@ -131,23 +119,15 @@ fn defined_commands(dir: &std::path::Path, module: &str, out: &mut Vec<(String, 
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .next()
                 .expect("a name");
-            out.push((here.clone(), command.to_string()));
+            out.push(format!("{module}::{command}"));
         }
     }
+    out
 }
 
 #[test]
 fn every_command_in_the_shell_is_in_the_list_and_every_listed_one_exists() {
-    let mut defined = Vec::new();
-    defined_commands(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        "",
-        &mut defined,
-    );
-    let mut defined: Vec<String> = defined
-        .into_iter()
-        .map(|(module, command)| format!("{module}::{command}"))
-        .collect();
+    let mut defined = defined_commands();
     defined.sort_unstable();
     let mut listed: Vec<String> = command_list().into_iter().flat_map(|(_, c)| c).collect();
     listed.sort_unstable();

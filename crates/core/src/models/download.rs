@@ -502,19 +502,25 @@ mod server_tests {
         assert!(again.to_string().contains("already installed"), "{again}");
     }
 
+    /// Downloads `body` to `dest` from a server that hangs up after `n`
+    /// bytes, leaving the part file; returns the download's error.
+    fn cut_after(body: &[u8], dest: &Path, n: usize) -> Error {
+        let cut = serve(
+            body.to_vec(),
+            Behaviour {
+                cut_after: Some(n),
+                ..Behaviour::default()
+            },
+        );
+        run(&cut, dest, Some(sha(body))).expect_err("cut")
+    }
+
     #[test]
     fn an_interrupted_download_resumes_where_it_stopped() {
         let body = model_bytes();
         let dir = tempfile::tempdir().expect("tmp");
         let dest = dir.path().join("m.gguf");
-        let cut = serve(
-            body.clone(),
-            Behaviour {
-                cut_after: Some(400_000),
-                ..Behaviour::default()
-            },
-        );
-        let err = run(&cut, &dest, Some(sha(&body))).expect_err("cut");
+        let err = cut_after(&body, &dest, 400_000);
         assert_eq!(err.code(), ErrorCode::Download);
         assert!(err.to_string().contains("again to resume"), "{err}");
         let kept = std::fs::metadata(part_path(&dest))
@@ -536,14 +542,7 @@ mod server_tests {
         let body = model_bytes();
         let dir = tempfile::tempdir().expect("tmp");
         let dest = dir.path().join("m.gguf");
-        let cut = serve(
-            body.clone(),
-            Behaviour {
-                cut_after: Some(400_000),
-                ..Behaviour::default()
-            },
-        );
-        run(&cut, &dest, Some(sha(&body))).expect_err("cut");
+        cut_after(&body, &dest, 400_000);
         let wrong = serve(
             body.clone(),
             Behaviour {
