@@ -824,6 +824,43 @@ fn complete(s: &Served, body: &str, token: Option<&str>) -> (u16, String) {
 }
 
 #[test]
+fn the_api_rephrases_with_the_same_checked_routed_flow_as_the_command_line() {
+    let data = tempfile::tempdir().expect("tmp");
+    let s = serve(data.path());
+    let rephrase = |body: &str| {
+        let mut resp = http()
+            .post(format!("{}/pith/rephrase", s.base_url))
+            .header("Authorization", &format!("Bearer {}", s.token))
+            .send(body.to_string())
+            .expect("sent");
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().expect("body");
+        (
+            status,
+            serde_json::from_str::<serde_json::Value>(&text).expect("json"),
+        )
+    };
+    let (status, v) = rephrase(&format!(r#"{{"text":"{TEXT}","mode":"proofread"}}"#));
+    assert_eq!(status, 200, "{v}");
+    assert!(v["text"].as_str().expect("text").contains("Tuesday"), "{v}");
+    assert_eq!(v["mode"], "proofread");
+    assert_eq!(v["escalated"], false);
+    assert!(
+        v["route"]
+            .as_str()
+            .expect("route")
+            .contains("smallest model"),
+        "{v}"
+    );
+    // The line SmolLM2's proofread fails: refused with the larger model
+    // offered, exactly as `pith rephrase` says it (see the test below).
+    let (status, v) = rephrase(r#"{"text":"teh cat sat on teh mat"}"#);
+    assert_eq!(status, 422, "{v}");
+    let message = v["error"]["message"].as_str().expect("message");
+    assert!(message.contains("gemma-3-270m-q4_k_m"), "{message}");
+}
+
+#[test]
 fn serve_answers_openai_clients_streams_and_refuses_bad_requests() {
     let data = tempfile::tempdir().expect("tmp");
     let s = serve(data.path());
