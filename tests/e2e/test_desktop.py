@@ -270,6 +270,9 @@ class WindowTest(unittest.TestCase):
         data = tempfile.mkdtemp(prefix="pith-e2e-settings-")
         driver = Driver(self.screen, {"PITH_DATA_DIR": data})
         try:
+            # The WebDriver bridge drops far more often while the model loads
+            # and both cores are busy (five runs in a row once); wait it out.
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
             driver.click(".settings-button")
             wait_for(lambda: driver.find("#setting-hotkey"), 20, "the settings form")
             self.assertEqual(driver.text(".data-dir"), data)
