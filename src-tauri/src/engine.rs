@@ -7,9 +7,9 @@
 use crate::state::{AppState, EngineStatus};
 use pith_core::engine::{Engine, Priority, Worker};
 use pith_core::flows::rephrase::{installed_candidates, InstalledCandidate};
-use pith_core::{Error, Result};
+use pith_core::Result;
 use pith_llama::{LlamaEngine, LoadOptions, SharedModel};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tauri::{AppHandle, Emitter, Manager};
 
 /// The app's state over the real engine.
@@ -103,18 +103,7 @@ pub fn installed() -> Vec<InstalledCandidate> {
     installed_candidates(&files, &hw, budget, HOTKEY_CONTEXT)
 }
 
-/// Loads installed model `id` for one rewrite (an escalation).
-pub fn loader(installed: &[InstalledCandidate]) -> impl FnMut(&str) -> Result<LlamaEngine> {
-    let paths: Vec<(String, PathBuf)> = installed
-        .iter()
-        .map(|c| (c.candidate.id.clone(), c.path.clone()))
-        .collect();
-    move |id: &str| {
-        let path = paths
-            .iter()
-            .find(|(i, _)| i == id)
-            .map(|(_, p)| p.clone())
-            .ok_or_else(|| Error::NotFound(format!("installed model {id:?}")))?;
-        LlamaEngine::load(&path, &options(Some(HOTKEY_CONTEXT)))
-    }
+/// Loads an installed model for one rewrite (an escalation).
+pub fn load_for_hotkey(path: &Path) -> Result<LlamaEngine> {
+    LlamaEngine::load(path, &options(Some(HOTKEY_CONTEXT)))
 }

@@ -111,7 +111,7 @@ pub fn rephrase(
             };
             let routed = rephrase_routed(
                 pool,
-                &candidates,
+                &|| candidates.clone(),
                 &routing,
                 &start,
                 &request,

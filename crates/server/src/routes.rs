@@ -588,7 +588,7 @@ async fn rephrase<B: Backend + 'static>(
             };
             let routed = rephrase_routed(
                 backend,
-                &candidates,
+                &|| candidates.clone(),
                 &settings,
                 &start,
                 &request,

@@ -34,14 +34,10 @@ pub async fn rephrase_run(
     again: bool,
     on_event: Channel<RephraseEvent>,
 ) -> Reply<RephraseDone> {
-    let settings = crate::settings::load()?.routing();
-    let installed = tauri::async_runtime::spawn_blocking(engine::installed)
-        .await
-        .unwrap_or_default();
     let escalation = Escalation {
-        candidates: installed.iter().map(|c| c.candidate.clone()).collect(),
-        settings,
-        load: engine::loader(&installed),
+        settings: crate::settings::load()?.routing(),
+        installed: engine::installed,
+        load: engine::load_for_hotkey,
     };
     rewrite::run(&state, &hotkey, mode, again, escalation, move |e| {
         let _ = on_event.send(e);

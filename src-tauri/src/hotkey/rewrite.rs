@@ -7,12 +7,15 @@ use super::Hotkey;
 use crate::state::{lock, AppState, Reply};
 use pith_core::engine::Engine;
 use pith_core::error::ErrorCode;
+use pith_core::flows::rephrase::InstalledCandidate;
 use pith_core::flows::rephrase::{rephrase_routed, RephraseRequest, Start, WithOthers};
 use pith_core::flows::session::Finished;
 use pith_core::flows::summary::model_name;
-use pith_core::routing::{self, Candidate};
+use pith_core::routing;
 use pith_core::tasks::rephrase::RephraseMode;
 use serde::Serialize;
+use std::cell::OnceCell;
+use std::path::Path;
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -39,38 +42,54 @@ pub struct RephraseDone {
 }
 
 /// Where a rewrite may go besides the model in use.
-pub struct Escalation<F> {
-    pub candidates: Vec<Candidate>,
+pub struct Escalation<I, F> {
     pub settings: routing::Settings,
-    /// Loads another installed model by id.
+    /// The installed models: looked up only when a rewrite fails the
+    /// check (reading their headers takes a noticeable part of a second,
+    /// which the first token must not wait for).
+    pub installed: I,
+    /// Loads an installed model's file.
     pub load: F,
 }
 
 /// Rewrites the pending text in `mode` (`again`: another version, for
 /// Retry), streaming through `on_event`.
-pub async fn run<E, F>(
+pub async fn run<E, I, F>(
     state: &AppState<E>,
     hotkey: &Hotkey,
     mode: RephraseMode,
     again: bool,
-    escalation: Escalation<F>,
+    escalation: Escalation<I, F>,
     on_event: impl Fn(RephraseEvent) + Send + 'static,
 ) -> Reply<RephraseDone>
 where
     E: Engine + 'static,
-    F: FnMut(&str) -> pith_core::Result<E> + Send + 'static,
+    I: FnOnce() -> Vec<InstalledCandidate> + Send + 'static,
+    F: Fn(&Path) -> pith_core::Result<E> + Send + 'static,
 {
     let (id, text) = lock(&hotkey.session).to_run()?;
     hotkey.stop();
     let Escalation {
-        candidates,
         settings,
+        installed,
         load,
     } = escalation;
     let routed = state
         .run_rephrase(&hotkey.running, move |engine: &mut E, cancel| {
+            let found = OnceCell::new();
+            let installed = std::cell::Cell::new(Some(installed));
+            let list = || found.get_or_init(|| installed.take().map(|f| f()).unwrap_or_default());
+            let candidates = || list().iter().map(|c| c.candidate.clone()).collect();
+            let load_id = |id: &str| {
+                let path = list()
+                    .iter()
+                    .find(|c| c.candidate.id == id)
+                    .map(|c| c.path.clone())
+                    .ok_or_else(|| pith_core::Error::NotFound(format!("installed model {id:?}")))?;
+                load(&path)
+            };
             let model = model_name(engine);
-            let mut models = WithOthers::new(model.clone(), engine, load);
+            let mut models = WithOthers::new(model.clone(), engine, load_id);
             let request = RephraseRequest {
                 again,
                 ..RephraseRequest::new(&text, mode)
@@ -129,6 +148,7 @@ mod tests {
     use super::*;
     use crate::state::EngineStatus;
     use pith_core::engine::{ScriptedEngine, Worker};
+    use pith_core::routing::Candidate;
     use pith_core::Error;
     use std::sync::{Arc, Mutex};
 
@@ -150,29 +170,38 @@ mod tests {
     }
 
     /// The installed models: the one in use and a larger one, which passes.
+    /// The installed models, as the shell finds them when asked: the one
+    /// in use and a larger one, which passes.
+    type Installed = Vec<InstalledCandidate>;
+
     fn escalation(
         auto: bool,
         loads: Arc<Mutex<Vec<String>>>,
-    ) -> Escalation<impl FnMut(&str) -> pith_core::Result<ScriptedEngine>> {
+    ) -> Escalation<impl FnOnce() -> Installed, impl Fn(&Path) -> pith_core::Result<ScriptedEngine>>
+    {
+        let model = |id: &str, parameters: u64| InstalledCandidate {
+            candidate: Candidate {
+                id: id.into(),
+                parameters,
+                fits: true,
+            },
+            path: format!("/models/{id}.gguf").into(),
+            bytes: 0,
+        };
         Escalation {
-            candidates: vec![
-                Candidate {
-                    id: "scripted".into(),
-                    parameters: 135_000_000,
-                    fits: true,
-                },
-                Candidate {
-                    id: "larger".into(),
-                    parameters: 1_500_000_000,
-                    fits: true,
-                },
-            ],
             settings: routing::Settings {
                 remote: None,
                 auto_escalate: auto,
             },
-            load: move |id: &str| {
-                lock(&loads).push(id.to_string());
+            installed: move || {
+                vec![
+                    model("scripted", 135_000_000),
+                    model("larger", 1_500_000_000),
+                ]
+            },
+            load: move |path: &Path| {
+                let id = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                lock(&loads).push(id.unwrap_or_default());
                 Ok(ScriptedEngine::new(2048).reply(GOOD))
             },
         }

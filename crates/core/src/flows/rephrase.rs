@@ -72,12 +72,16 @@ impl Routed {
 }
 
 /// Rewrites `request.text` as described in the module's introduction.
+/// `candidates` gives the installed models as the router sees them; it is
+/// asked only when they matter (routing, or a rejected rewrite to
+/// escalate), since reading every model's header takes a noticeable part
+/// of a second and the hotkey's model in use needs none of it to start.
 /// `on_piece` receives each attempt's stream with its number; a larger
 /// model's attempts go on numbering after the first model's, so a new
 /// number always means "start over".
 pub fn rephrase_routed(
     models: &mut dyn Backend,
-    candidates: &[Candidate],
+    candidates: &dyn Fn() -> Vec<Candidate>,
     settings: &routing::Settings,
     start: &Start,
     request: &RephraseRequest,
@@ -92,24 +96,29 @@ pub fn rephrase_routed(
             pinned(id, "the model chosen with --model"),
             None,
         ),
-        Start::Model(id) if !request.larger => (
-            id.clone(),
-            pinned(id, "the model in use"),
-            Some(from_model(id, candidates)),
-        ),
+        // The installed models are looked up only if the rewrite fails.
+        Start::Model(id) if !request.larger => (id.clone(), pinned(id, "the model in use"), None),
         Start::Model(id) => {
-            let pool = from_model(id, candidates);
+            let pool = from_model(id, &candidates());
             let route = local_route(&ask, &pool, settings)?;
             (local_id(&route)?, route, Some(pool))
         }
         Start::Routed => {
-            let route = local_route(&ask, candidates, settings)?;
-            (local_id(&route)?, route, Some(candidates.to_vec()))
+            let pool = candidates();
+            let route = local_route(&ask, &pool, settings)?;
+            (local_id(&route)?, route, Some(pool))
         }
     };
     let result = run(models, &first, request, 0, cancel, on_piece)?;
     let failed = matches!(&result, Err(e) if e.code() == ErrorCode::ResultRejected);
-    let Some(pool) = pool.filter(|_| failed && !request.larger) else {
+    let pool = match (start, pool) {
+        (Start::Only(_), _) => None,
+        _ if !failed || request.larger => None,
+        (_, Some(pool)) => Some(pool),
+        (Start::Model(id), None) => Some(from_model(id, &candidates())),
+        (Start::Routed, None) => None,
+    };
+    let Some(pool) = pool else {
         return Ok(Routed {
             result,
             model: first,

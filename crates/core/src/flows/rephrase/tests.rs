@@ -52,7 +52,7 @@ fn run(models: &mut Models, settings: &routing::Settings, start: Start) -> (Rout
     let mut attempts = Vec::new();
     let routed = rephrase_routed(
         models,
-        &candidates(),
+        &candidates,
         settings,
         &start,
         &RephraseRequest::new(TEXT, RephraseMode::Friendly),
@@ -144,7 +144,7 @@ fn asking_for_the_larger_model_goes_there_first() {
     let mut attempts = Vec::new();
     let r = rephrase_routed(
         &mut m,
-        &candidates(),
+        &candidates,
         &escalating(false),
         &Start::Routed,
         &RephraseRequest {
@@ -169,7 +169,7 @@ fn a_cancelled_rewrite_ends_the_flow_without_escalating() {
     );
     let err = rephrase_routed(
         &mut m,
-        &candidates(),
+        &candidates,
         &escalating(true),
         &Start::Routed,
         &RephraseRequest::new(TEXT, RephraseMode::Friendly),
@@ -179,6 +179,45 @@ fn a_cancelled_rewrite_ends_the_flow_without_escalating() {
     .expect_err("cancelled");
     assert_eq!(err.code(), ErrorCode::Cancelled);
     assert!(m.0[1].1.requests.is_empty());
+}
+
+#[test]
+fn the_installed_models_are_looked_up_only_when_a_rewrite_of_the_model_in_use_fails() {
+    // Reading every model's header takes a noticeable part of a second:
+    // the hotkey's first token must not wait for it.
+    let asked = std::cell::Cell::new(0);
+    let counted = || {
+        asked.set(asked.get() + 1);
+        candidates()
+    };
+    let mut m = models(
+        ScriptedEngine::new(4096).reply(GOOD),
+        ScriptedEngine::new(4096),
+    );
+    rephrase_routed(
+        &mut m,
+        &counted,
+        &escalating(true),
+        &Start::Model("small".into()),
+        &RephraseRequest::new(TEXT, RephraseMode::Friendly),
+        &CancelToken::new(),
+        &mut |_, _| {},
+    )
+    .expect("runs");
+    assert_eq!(asked.get(), 0, "a passing rewrite never asks");
+    let mut m = models(failing(), ScriptedEngine::new(4096).reply(GOOD));
+    let r = rephrase_routed(
+        &mut m,
+        &counted,
+        &escalating(true),
+        &Start::Model("small".into()),
+        &RephraseRequest::new(TEXT, RephraseMode::Friendly),
+        &CancelToken::new(),
+        &mut |_, _| {},
+    )
+    .expect("runs");
+    assert!(r.escalated);
+    assert_eq!(asked.get(), 1, "a failing one asks once");
 }
 
 #[test]
