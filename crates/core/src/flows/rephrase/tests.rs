@@ -190,32 +190,24 @@ fn the_installed_models_are_looked_up_only_when_a_rewrite_of_the_model_in_use_fa
         asked.set(asked.get() + 1);
         candidates()
     };
-    let mut m = models(
+    let in_use = |mut m: Models| {
+        rephrase_routed(
+            &mut m,
+            &counted,
+            &escalating(true),
+            &Start::Model("small".into()),
+            &RephraseRequest::new(TEXT, RephraseMode::Friendly),
+            &CancelToken::new(),
+            &mut |_, _| {},
+        )
+        .expect("runs")
+    };
+    in_use(models(
         ScriptedEngine::new(4096).reply(GOOD),
         ScriptedEngine::new(4096),
-    );
-    rephrase_routed(
-        &mut m,
-        &counted,
-        &escalating(true),
-        &Start::Model("small".into()),
-        &RephraseRequest::new(TEXT, RephraseMode::Friendly),
-        &CancelToken::new(),
-        &mut |_, _| {},
-    )
-    .expect("runs");
+    ));
     assert_eq!(asked.get(), 0, "a passing rewrite never asks");
-    let mut m = models(failing(), ScriptedEngine::new(4096).reply(GOOD));
-    let r = rephrase_routed(
-        &mut m,
-        &counted,
-        &escalating(true),
-        &Start::Model("small".into()),
-        &RephraseRequest::new(TEXT, RephraseMode::Friendly),
-        &CancelToken::new(),
-        &mut |_, _| {},
-    )
-    .expect("runs");
+    let r = in_use(models(failing(), ScriptedEngine::new(4096).reply(GOOD)));
     assert!(r.escalated);
     assert_eq!(asked.get(), 1, "a failing one asks once");
 }
