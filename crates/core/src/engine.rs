@@ -139,6 +139,53 @@ pub struct GenerateRequest {
     pub lookup: bool,
     /// Keep the KV state of (part of) this prompt on disk; see [`state`].
     pub saved_state: Option<SavedState>,
+    /// Restrict the output to a grammar, so a program can read it.
+    pub constraint: Option<Constraint>,
+}
+
+/// Output that holds one JSON value valid against `schema`, made valid by
+/// construction: llama.cpp samples only tokens its grammar allows (the
+/// engine converts the schema with llama.cpp's own converter). Callers
+/// check the schema first ([`crate::structured::schema::check`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraint {
+    pub schema: serde_json::Value,
+    /// Literal text around the JSON value: a tool call's tags.
+    pub before: String,
+    pub after: String,
+    /// A lazy grammar: the output is free text until one of these appears
+    /// (it must start `before`), and constrained from there. Empty: the
+    /// whole output is constrained from its first token.
+    pub triggers: Vec<String>,
+}
+
+impl Constraint {
+    /// The whole output is one JSON value valid against `schema`.
+    pub fn json(schema: serde_json::Value) -> Self {
+        Self {
+            schema,
+            before: String::new(),
+            after: String::new(),
+            triggers: Vec::new(),
+        }
+    }
+
+    /// The JSON value between `before` and `after`.
+    pub fn wrapped(mut self, before: &str, after: &str) -> Self {
+        self.before = before.to_string();
+        self.after = after.to_string();
+        self
+    }
+
+    /// Free text until `before` appears; constrained from there.
+    pub fn lazy(mut self) -> Self {
+        self.triggers = vec![self.before.clone()];
+        self
+    }
+
+    pub fn is_lazy(&self) -> bool {
+        !self.triggers.is_empty()
+    }
 }
 
 /// Which KV state to keep on disk for a request.
@@ -160,7 +207,12 @@ impl GenerateRequest {
             stop: Vec::new(),
             lookup: false,
             saved_state: None,
+            constraint: None,
         }
+    }
+    pub fn with_constraint(mut self, constraint: Constraint) -> Self {
+        self.constraint = Some(constraint);
+        self
     }
     pub fn with_lookup(mut self, lookup: bool) -> Self {
         self.lookup = lookup;
@@ -194,7 +246,8 @@ pub enum StopReason {
     EndOfText,
     /// A stop string appeared.
     StopString,
-    /// `max_tokens` were generated.
+    /// `max_tokens` were generated. A constrained request that stops here
+    /// fails instead ([`crate::Error::Incomplete`]): its output is cut.
     MaxTokens,
     /// The output started repeating itself in a loop and was cut.
     Repetition,
@@ -236,6 +289,15 @@ pub struct ModelInfo {
     /// Context window of the running engine.
     pub context: u32,
     pub has_chat_template: bool,
+}
+
+/// A model's chat template as its GGUF file stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatTemplate {
+    /// `tokenizer.chat_template`: Jinja source.
+    pub source: String,
+    pub bos_token: String,
+    pub eos_token: String,
 }
 
 /// Shared flag that stops a request at the next check (every token, and
@@ -321,6 +383,13 @@ pub trait Engine {
         cancel: &CancelToken,
         on_piece: &mut dyn FnMut(&str),
     ) -> Result<Generation>;
+
+    /// The model's own chat template (the GGUF's Jinja source) and its
+    /// special tokens, for prompts llama.cpp's built-in templates cannot
+    /// render (tools). `None` for models without one.
+    fn chat_template(&self) -> Option<ChatTemplate> {
+        None
+    }
 
     /// How many requests [`Engine::generate_batch`] runs at once.
     fn parallel_sequences(&self) -> usize {

@@ -23,6 +23,7 @@ pub enum ErrorCode {
     InvalidInput,
     UnsupportedDocument,
     ResultRejected,
+    IncompleteOutput,
     NotFound,
     History,
     DatabaseTooNew,
@@ -115,6 +116,12 @@ pub enum Error {
     #[error("the model's result was rejected: {reason}. {suggestion}")]
     ResultRejected { reason: String, suggestion: String },
 
+    #[error(
+        "the model did not finish its structured output within {max_tokens} tokens, and a cut \
+         JSON value is never returned; allow more tokens or ask for less"
+    )]
+    Incomplete { max_tokens: usize },
+
     #[error("{0} does not exist")]
     NotFound(String),
 
@@ -163,6 +170,7 @@ impl Error {
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::UnsupportedDocument(_) => ErrorCode::UnsupportedDocument,
             Error::ResultRejected { .. } => ErrorCode::ResultRejected,
+            Error::Incomplete { .. } => ErrorCode::IncompleteOutput,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::History(_) => ErrorCode::History,
             Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,

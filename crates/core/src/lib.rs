@@ -25,6 +25,7 @@ pub mod models;
 pub mod paths;
 pub mod routing;
 pub mod settings;
+pub mod structured;
 pub mod tasks;
 pub mod window;
 

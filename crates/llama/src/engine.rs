@@ -10,9 +10,9 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use pith_core::engine::state::StateStore;
 use pith_core::engine::{
-    fallback_chat_format, is_looping, lookup, CancelToken, ChatMessage, Engine, GenerateRequest,
-    Generation, ModelInfo, Prompt, Sampling, StopMatcher, StopReason, StopScan, Utf8Assembler,
-    FALLBACK_CHAT_STOPS,
+    fallback_chat_format, is_looping, lookup, CancelToken, ChatMessage, ChatTemplate, Engine,
+    GenerateRequest, Generation, ModelInfo, Prompt, Sampling, StopMatcher, StopReason, StopScan,
+    Utf8Assembler, FALLBACK_CHAT_STOPS,
 };
 use pith_core::{Error, Result};
 use std::num::NonZeroU32;
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+mod grammar;
 mod parallel;
 pub use parallel::PARALLEL;
 
@@ -107,6 +108,9 @@ pub struct LlamaEngine {
     fingerprint: String,
     /// How many drafted tokens prompt lookup verifies, learned as it runs.
     draft_policy: lookup::DraftPolicy,
+    /// Filter the whole vocabulary by a request's grammar at every token
+    /// instead of only when the sampled token breaks it (benchmarks).
+    grammar_first: bool,
 }
 
 fn inference(what: &str, e: impl std::fmt::Display) -> Error {
@@ -228,6 +232,7 @@ impl LlamaEngine {
             states: options.states.clone(),
             fingerprint,
             draft_policy: lookup::DraftPolicy::default(),
+            grammar_first: false,
         })
     }
 
@@ -242,6 +247,12 @@ impl LlamaEngine {
 
     pub fn draft_policy(&self) -> &lookup::DraftPolicy {
         &self.draft_policy
+    }
+
+    /// Applies a request's grammar to the whole vocabulary at every token
+    /// (the slower path, for the benchmark's comparison).
+    pub fn set_grammar_first(&mut self, on: bool) {
+        self.grammar_first = on;
     }
 
     fn model(&self) -> &LlamaModel {
@@ -636,6 +647,10 @@ impl Output {
         self.generated.len()
     }
 
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
     pub(crate) fn generation(self, stop_reason: StopReason, prompt_tokens: usize) -> Generation {
         Generation {
             text: self.text,
@@ -670,6 +685,19 @@ impl Engine for LlamaEngine {
     fn prompt_tokens(&self, prompt: &Prompt) -> Result<usize> {
         let (text, _) = self.render(prompt)?;
         Ok(self.tokenize_prompt(&text).len())
+    }
+
+    fn chat_template(&self) -> Option<ChatTemplate> {
+        let source = self.model().meta_val_str("tokenizer.chat_template").ok()?;
+        let vocab = self.model().vocab();
+        let text = |t: LlamaToken| {
+            String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned()
+        };
+        Some(ChatTemplate {
+            source,
+            bos_token: text(vocab.bos()),
+            eos_token: text(vocab.eos()),
+        })
     }
 
     fn parallel_sequences(&self) -> usize {
@@ -729,10 +757,22 @@ impl Engine for LlamaEngine {
         }
         let mut logits_index = self.evaluate(&tokens[reused..], cancel)?;
 
+        let constraint = request.constraint.as_ref();
         let mut stops: Vec<String> = request.stop.clone();
         stops.extend(format_stops);
+        // A grammar decides where constrained output ends: a stop string
+        // inside a JSON string would cut it.
+        if constraint.is_some_and(|c| !c.is_lazy()) {
+            stops.clear();
+        }
         let mut output = Output::new(&stops, request.max_tokens, started);
-        let mut sampler = self.sampler(&request.sampling);
+        let mut sampler = grammar::Sampler::new(
+            self.model(),
+            self.sampler(&request.sampling),
+            request.sampling.temperature <= 0.0,
+            constraint,
+            self.grammar_first,
+        )?;
         let max_tokens = request.max_tokens;
 
         // Prompt and generated ids, where prompt lookup looks for drafts.
@@ -751,7 +791,7 @@ impl Engine for LlamaEngine {
                 Some(t) => t,
                 None => self
                     .loaded
-                    .with_dependent(|_, ctx| sampler.sample(ctx, logits_index)),
+                    .with_dependent(|_, ctx| sampler.sample(ctx, logits_index))?,
             };
             let (eog, bytes) = self.piece(token);
             if let Some(reason) = output.take(token, eog, &bytes, on_piece) {
@@ -798,7 +838,7 @@ impl Engine for LlamaEngine {
             for (j, &d) in draft.iter().enumerate() {
                 let chosen = self
                     .loaded
-                    .with_dependent(|_, ctx| sampler.sample(ctx, i32::try_from(j).unwrap_or(0)));
+                    .with_dependent(|_, ctx| sampler.sample(ctx, i32::try_from(j).unwrap_or(0)))?;
                 if chosen != d {
                     self.draft_policy.record_verify(draft.len(), j);
                     self.truncate_cache(pos + 1 + j)?;
@@ -821,6 +861,16 @@ impl Engine for LlamaEngine {
             }
         }
         output.finish(stop_reason, on_piece);
+        if let Some(c) = constraint {
+            let started_constrained = !c.is_lazy() || output.text().contains(c.before.as_str());
+            if started_constrained
+                && matches!(stop_reason, StopReason::MaxTokens | StopReason::Repetition)
+            {
+                return Err(Error::Incomplete {
+                    max_tokens: request.max_tokens,
+                });
+            }
+        }
         if let Some((path, None)) = &saved {
             // A conversation: keep the prompt and the reply for its next turn.
             self.save_state(path);

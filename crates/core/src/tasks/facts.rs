@@ -18,8 +18,20 @@ impl Source {
         }
     }
 
-    fn contains(&self, needle: &str) -> bool {
+    pub(crate) fn contains(&self, needle: &str) -> bool {
         self.normalized.contains(&normalize(needle))
+    }
+
+    /// `number` as written, not as part of a longer number (`12` is not
+    /// in `1200`).
+    pub(crate) fn contains_number(&self, number: &str) -> bool {
+        let number = normalize(number);
+        self.normalized.match_indices(&number).any(|(i, _)| {
+            let before = self.normalized[..i].chars().next_back();
+            let after = self.normalized[i + number.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_digit())
+                && !after.is_some_and(|c| c.is_ascii_digit())
+        })
     }
 
     fn contains_word(&self, word: &str) -> bool {

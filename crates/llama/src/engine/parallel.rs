@@ -58,8 +58,9 @@ impl LlamaEngine {
         cancel: &CancelToken,
         on_piece: &mut dyn FnMut(usize, &str),
     ) -> Result<Vec<Generation>> {
-        if requests.len() <= 1 {
-            // One request keeps the prefix cache and saved states.
+        // One request keeps the prefix cache and saved states; constrained
+        // requests take the grammar's path.
+        if requests.len() <= 1 || requests.iter().any(|r| r.constraint.is_some()) {
             return generate_each(self, requests, cancel, on_piece);
         }
         if requests.len() > PARALLEL {
