@@ -63,6 +63,40 @@ fn input_text(text: Option<String>) -> Result<String> {
     }
 }
 
+/// `--verbose`: each attempt's raw output on standard error, under a
+/// header when a new attempt starts.
+pub struct AttemptLog {
+    verbose: bool,
+    shown: Option<usize>,
+}
+
+impl AttemptLog {
+    pub fn new(verbose: bool) -> Self {
+        Self {
+            verbose,
+            shown: None,
+        }
+    }
+
+    /// A piece of attempt `number` (counted from 1).
+    pub fn piece(&mut self, number: usize, piece: &str) {
+        if !self.verbose {
+            return;
+        }
+        if self.shown != Some(number) {
+            eprint!("\n[attempt {number}] ");
+            self.shown = Some(number);
+        }
+        eprint!("{piece}");
+    }
+
+    pub fn end(&self) {
+        if self.verbose {
+            eprintln!();
+        }
+    }
+}
+
 pub fn cancel_on_ctrl_c(token: pith_core::engine::CancelToken) {
     // A second handler cannot be installed; the first job's token is kept.
     let _ = ctrlc::set_handler(move || token.cancel());
@@ -104,7 +138,7 @@ pub fn rephrase(
     let ticket = worker.submit(
         Priority::Interactive,
         move |pool: &mut ModelPool, cancel| {
-            let mut shown = 0;
+            let mut log = AttemptLog::new(verbose);
             let request = RephraseRequest {
                 larger,
                 ..RephraseRequest::new(&job_text, mode)
@@ -116,19 +150,9 @@ pub fn rephrase(
                 &start,
                 &request,
                 cancel,
-                &mut |attempt, piece| {
-                    if verbose {
-                        if attempt != shown {
-                            eprint!("\n[attempt {attempt}] ");
-                            shown = attempt;
-                        }
-                        eprint!("{piece}");
-                    }
-                },
+                &mut |attempt, piece| log.piece(attempt, piece),
             );
-            if verbose {
-                eprintln!();
-            }
+            log.end();
             routed
         },
     );

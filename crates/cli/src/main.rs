@@ -2,11 +2,13 @@
 //!
 //! Standard output carries only results; progress and diagnostics go to
 //! standard error. Exit status: 0 success, 1 error, 2 bad usage, 3 the model's
-//! result failed Pith's check (the reason is on standard error).
+//! result failed Pith's check (the reason is on standard error), or an extracted value
+//! failed it.
 
 mod bench;
 mod chat;
 mod clipboard;
+mod extract;
 mod history;
 mod jobs;
 mod models;
@@ -88,6 +90,32 @@ enum Command {
         length: SummaryLength,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Extract a JSON value that follows a JSON Schema from a document (PDF,
+    /// DOCX, HTML, Markdown or text; `-` or nothing reads standard input).
+    ///
+    /// The output always parses and is validated against the schema; its
+    /// strings and numbers must appear in the text unless the field is
+    /// marked "x-derived": true. A value that fails is retried, then given to
+    /// the larger installed model; if it still fails, pith prints why and
+    /// exits with status 3.
+    Extract {
+        /// The JSON Schema file.
+        #[arg(long, value_name = "SCHEMA.json")]
+        schema: PathBuf,
+        file: Option<PathBuf>,
+        /// Most tokens the value may take (default 512).
+        #[arg(long, value_name = "N")]
+        max_tokens: Option<usize>,
+        /// Print one JSON object: the value, whether it passed, its problems,
+        /// the model and the attempts.
+        #[arg(long)]
+        json: bool,
+        /// Show each attempt's raw output on standard error.
+        #[arg(long, short)]
+        verbose: bool,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -199,6 +227,17 @@ fn is_stdout_failure(payload: &(dyn std::any::Any + Send)) -> bool {
 
 fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
+        Command::Extract {
+            schema,
+            file,
+            max_tokens,
+            json,
+            verbose,
+            model,
+        } => {
+            return extract::run(&model, &schema, file.as_deref(), max_tokens, json, verbose)
+                .unwrap_or_else(Failure::report)
+        }
         Command::Rephrase {
             mode,
             text,

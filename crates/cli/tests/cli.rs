@@ -40,7 +40,7 @@ const TEXT: &str = "i wanted to let you know that the delivery of the new office
 fn help_lists_every_command() {
     let o = pith(&["--help"], b"");
     assert!(o.status.success());
-    for cmd in ["rephrase", "summarize", "chat", "bench"] {
+    for cmd in ["rephrase", "summarize", "extract", "chat", "bench"] {
         assert!(stdout(&o).contains(cmd), "{cmd} in help");
     }
 }
@@ -350,6 +350,8 @@ fn bench_prints_one_json_object_with_every_figure() {
         "reeval_ms",
         "lookup_verify_cost/9",
         "lookup_exact_batch/100",
+        "constrained_gen_tps",
+        "constrained_gen_tps_grammar_first",
     ] {
         let figure = v.pointer(&format!("/{key}")).and_then(|x| x.as_f64());
         assert!(figure.is_some_and(|x| x > 0.0), "{key}: {figure:?}");
@@ -358,6 +360,13 @@ fn bench_prints_one_json_object_with_every_figure() {
     let features = v["cpu_features"].as_array().expect("cpu_features");
     assert!(!features.is_empty());
     assert!(v["cpu_target"] == "native" || v["cpu_target"] == "portable");
+    // Under the grammar every one of the 20 extractions is valid JSON that
+    // follows its schema.
+    assert_eq!(v["json_requests"], 20);
+    assert_eq!(v["json_valid_rate_constrained"], 1.0);
+    assert!(v["json_valid_rate_free"]
+        .as_f64()
+        .is_some_and(|r| (0.0..=1.0).contains(&r)));
 }
 
 #[test]
@@ -1123,4 +1132,124 @@ fn a_rewrite_that_fails_the_check_is_offered_to_the_larger_model_or_escalated() 
     );
     // The larger model answered (its result, or its own refusal).
     assert!(stdout(&o).contains("gemma-3-270m-q4_k_m"), "{}", stdout(&o));
+}
+
+/// A schema file in `dir`.
+fn schema_file(dir: &std::path::Path, schema: &serde_json::Value) -> String {
+    let path = dir.join("schema.json");
+    std::fs::write(&path, schema.to_string()).expect("writes the schema");
+    path.display().to_string()
+}
+
+const INVOICE: &str = "Hi Sam, this is Maria Lopez from Acme Corp. The invoice for 1,250 euros is due on March 14. Thanks!";
+
+#[test]
+fn extract_prints_the_value_copied_from_a_document() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let schema = schema_file(
+        dir.path(),
+        &serde_json::json!({"type": "object", "properties": {
+            "name": {"type": "string"}, "company": {"type": "string"},
+            "amount": {"type": "number"}, "due": {"type": "string"}},
+            "required": ["name", "company", "amount", "due"], "additionalProperties": false}),
+    );
+    // A document format Pith reads, here HTML.
+    let doc = dir.path().join("mail.html");
+    std::fs::write(&doc, format!("<html><body><p>{INVOICE}</p></body></html>")).expect("doc");
+    let o = pith(
+        &["extract", "--schema", &schema, &doc.display().to_string()],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let value: serde_json::Value =
+        serde_json::from_str(&stdout(&o)).expect("stdout is the JSON value");
+    assert_eq!(
+        value,
+        serde_json::json!({"name": "Maria Lopez", "company": "Acme Corp", "amount": 1250, "due": "March 14"})
+    );
+
+    let o = pith(
+        &["extract", "--schema", &schema, "--json", "-"],
+        INVOICE.as_bytes(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["value"], value);
+    assert_eq!(report["attempts"], 1);
+}
+
+#[test]
+fn an_extracted_value_not_in_the_text_is_flagged_with_status_3_never_printed_as_a_result() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // The text has no phone number: whatever the models write is invented.
+    let schema = schema_file(
+        dir.path(),
+        &serde_json::json!({"type": "object", "properties": {"phone": {"type": "string", "pattern": "^[0-9]{3}-[0-9]{4}$"}},
+                            "required": ["phone"]}),
+    );
+    let o = pith(&["extract", "--schema", &schema, "-"], INVOICE.as_bytes());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "nothing is passed off as a result");
+    assert!(stderr(&o).contains("/phone"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not in the text"), "{}", stderr(&o));
+
+    let o = pith(
+        &["extract", "--schema", &schema, "--json", "-"],
+        INVOICE.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(report["ok"], false);
+    assert!(report["value"]["phone"].is_string());
+    assert!(report["problems"][0]
+        .as_str()
+        .is_some_and(|p| p.starts_with("/phone")));
+}
+
+#[test]
+fn extract_refuses_bad_schemas_naming_the_part() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let unsupported = schema_file(
+        dir.path(),
+        &serde_json::json!({"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 7}}}),
+    );
+    let o = pith(
+        &["extract", "--schema", &unsupported, "-"],
+        INVOICE.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/properties/n/multipleOf"),
+        "{}",
+        stderr(&o)
+    );
+
+    let not_json = dir.path().join("broken.json");
+    std::fs::write(&not_json, "{\"type\": ").expect("writes");
+    let o = pith(
+        &[
+            "extract",
+            "--schema",
+            &not_json.display().to_string(),
+            "--json",
+            "-",
+        ],
+        INVOICE.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json error");
+    assert_eq!(report["error"]["code"], "INVALID_INPUT");
+    assert!(stderr(&o).contains("is not JSON"), "{}", stderr(&o));
+
+    let o = pith(
+        &["extract", "--schema", "/nonexistent/schema.json", "-"],
+        INVOICE.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("could not read the schema"),
+        "{}",
+        stderr(&o)
+    );
 }

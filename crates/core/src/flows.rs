@@ -9,11 +9,14 @@
 //! - [`session`]: the hotkey's rewrite as plain state (what is pending,
 //!   the finished result, the clipboard text it replaced, what to record);
 //! - [`summary`]: read a document, summarize it, save it as a conversation;
+//! - [`extract`]: a JSON value for a schema, escalated to the larger model
+//!   when the small one's fails the schema or the text;
 //! - [`conversations`]: delete a conversation with its saved model state;
 //! - [`machine`]: the machine-fit report of the model panel and
 //!   `pith models recommend`.
 
 pub mod conversations;
+pub mod extract;
 pub mod machine;
 pub mod rephrase;
 pub mod session;

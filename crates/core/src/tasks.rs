@@ -10,6 +10,7 @@ pub mod chunk;
 pub mod clean;
 pub mod conversation;
 pub mod document;
+pub mod extract;
 pub mod facts;
 pub mod rephrase;
 pub mod summarize;
