@@ -68,6 +68,19 @@ install_cargo_fuzz() {
   fi
 }
 
+install_pydeps() {
+  # The official OpenAI client, which the API's end-to-end test drives
+  # Pith with; kept in the build folder, away from the system's Python.
+  local dir; dir="$(target_dir)/pydeps"
+  if [ ! -f "$dir/.installed" ] || [ tests/e2e/requirements.txt -nt "$dir/.installed" ]; then
+    say "installing the end-to-end tests' Python packages"
+    rm -rf "$dir"
+    python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+      --target "$dir" -r tests/e2e/requirements.txt
+    touch "$dir/.installed"
+  fi
+}
+
 run_fuzz() { # seconds per target
   local t log
   (cd fuzz && cargo fuzz build --sanitizer none -O)
@@ -113,6 +126,7 @@ cmd_test() {
   setup "${APT_TEST[@]}"
   install_tauri_driver
   install_cargo_fuzz
+  install_pydeps
   say "fetching the models the tests use"
   scripts/fetch-models.sh --all
   say "format and lint"
@@ -127,7 +141,8 @@ cmd_test() {
   say "fuzz: a short bounded run of every parser's target from its seeds"
   run_fuzz 15
   say "end-to-end: the real app under Xvfb"
-  PITH_DESKTOP_BIN="$(target_dir)/debug/pith-desktop" python3 -m unittest discover -s tests/e2e -t . -v
+  PITH_DESKTOP_BIN="$(target_dir)/debug/pith-desktop" PITH_PYDEPS="$(target_dir)/pydeps" \
+    python3 -m unittest discover -s tests/e2e -t . -v
 }
 
 case "${1:-}" in

@@ -17,10 +17,11 @@ use http_body_util::{BodyExt, Limited};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use pith_core::engine::{Backend, CancelToken, ChatMessage, Generation, Priority, Prompt, Role};
+use pith_core::engine::{Backend, CancelToken, Generation, Priority, Role};
 use pith_core::error::ErrorCode;
 use pith_core::flows::rephrase::{rephrase_routed, RephraseRequest, Start};
 use pith_core::routing::{self, Target};
+use pith_core::structured::toolcall::{self, Answer};
 use pith_core::tasks::rephrase::RephraseMode;
 use pith_core::tasks::Task;
 use serde::Deserialize;
@@ -288,7 +289,8 @@ enum Event {
     /// model was unloaded to load this one, if one was.
     Ready(Result<Option<String>, ApiError>),
     Piece(String),
-    Done(Result<Generation, ApiError>),
+    /// The generation, and the answer read from it when tools were offered.
+    Done(Result<(Generation, Option<Answer>), ApiError>),
 }
 
 async fn chat<B: Backend + 'static>(State(s): State<SharedState<B>>, request: Request) -> Response {
@@ -296,8 +298,10 @@ async fn chat<B: Backend + 'static>(State(s): State<SharedState<B>>, request: Re
         Ok(b) => b,
         Err(response) => return response,
     };
-    let parsed = openai::parse(&body).and_then(|r| r.chat_messages().map(|m| (r, m)));
-    let (req, messages) = match parsed {
+    let parsed = openai::parse(&body)
+        .and_then(|r| r.chat_messages().map(|m| (r, m)))
+        .and_then(|(r, m)| r.structured().map(|st| (r, m, st)));
+    let (req, messages, structured) = match parsed {
         Ok(p) => p,
         Err(e) => return error(&e),
     };
@@ -325,10 +329,27 @@ async fn chat<B: Backend + 'static>(State(s): State<SharedState<B>>, request: Re
             &options.settings,
         ),
     };
-    let route = match route {
+    let mut route = match route {
         Ok(r) => r,
         Err(e) => return error(&ApiError::from_core(&e)),
     };
+    // Tools and JSON shapes need a grammar: only a local model takes one.
+    if !structured.is_plain() && matches!(route.target, Target::Remote { .. }) {
+        let local = routing::route(
+            &routing::Request::new(Task::Chat, last_user),
+            &options.candidates,
+            &routing::Settings::default(),
+        );
+        match local {
+            Ok(local) => {
+                route.target = local.target;
+                route
+                    .reason
+                    .push_str("; tools and JSON formats are answered locally");
+            }
+            Err(e) => return error(&ApiError::from_core(&e)),
+        }
+    }
     let id = format!("chatcmpl-{}", s.next_id.fetch_add(1, Ordering::SeqCst));
     let created = now();
     match route.target {
@@ -371,11 +392,14 @@ async fn chat<B: Backend + 'static>(State(s): State<SharedState<B>>, request: Re
                         events.map(|e| Ok::<_, Infallible>(Bytes::from(e))),
                     )))
                 }
-                Ok(g) => json_response(200, &openai::completion(&id, created, &label, &g, note)),
+                Ok(g) => json_response(
+                    200,
+                    &openai::completion(&id, created, &label, &g, None, note),
+                ),
             }
         }
         Target::Local { id: model_id } => {
-            local_chat(&s, req, messages, model_id, &route.reason, (id, created)).await
+            local_chat(&s, req, structured, model_id, &route.reason, (id, created)).await
         }
     }
 }
@@ -405,7 +429,7 @@ struct Streaming {
 async fn local_chat<B: Backend + 'static>(
     s: &Shared<B>,
     req: openai::ChatRequest,
-    messages: Vec<ChatMessage>,
+    structured: openai::Structured,
     model_id: String,
     reason: &str,
     (id, created): (String, u64),
@@ -420,13 +444,17 @@ async fn local_chat<B: Backend + 'static>(
                 .engine(&job_model)
                 .map_err(|e| ApiError::from_core(&e))
                 .and_then(|(engine, swap)| {
+                    let template = engine.chat_template();
+                    let (prompt, constraint, format) =
+                        req.prompt(&structured, template.as_ref())?;
                     let tokens = engine
-                        .prompt_tokens(&Prompt::Chat(messages))
+                        .prompt_tokens(&prompt)
                         .map_err(|e| ApiError::from_core(&e))?;
-                    let g = req.to_generate(tokens, engine.info().context as usize)?;
-                    Ok((engine, g, swap))
+                    let mut g = req.to_generate(prompt, tokens, engine.info().context as usize)?;
+                    g.constraint = constraint;
+                    Ok((engine, g, format, swap))
                 });
-            let (engine, g, swap) = match prepared {
+            let (engine, g, format, swap) = match prepared {
                 Ok(p) => p,
                 Err(e) => {
                     let _ = tx.send(Event::Ready(Err(e)));
@@ -434,11 +462,19 @@ async fn local_chat<B: Backend + 'static>(
                 }
             };
             let _ = tx.send(Event::Ready(Ok(swap)));
+            // Tool calls are sent whole once read and checked.
+            let stream_pieces = stream && format.is_none();
             let done = engine
                 .generate(&g, cancel, &mut |piece| {
-                    if stream {
+                    if stream_pieces {
                         let _ = tx.send(Event::Piece(piece.to_string()));
                     }
+                })
+                .and_then(|generation| {
+                    let answer = format
+                        .map(|f| toolcall::parse(f, &generation.text, &structured.tools))
+                        .transpose()?;
+                    Ok((generation, answer))
                 })
                 .map_err(|e| ApiError::from_core(&e));
             let _ = tx.send(Event::Done(done));
@@ -463,9 +499,9 @@ async fn local_chat<B: Backend + 'static>(
                 Some(Event::Done(done)) => {
                     guard.done();
                     return match done {
-                        Ok(g) => json_response(
+                        Ok((g, answer)) => json_response(
                             200,
-                            &openai::completion(&id, created, &model_id, &g, note),
+                            &openai::completion(&id, created, &model_id, &g, answer.as_ref(), note),
                         ),
                         Err(e) => error(&e),
                     };
@@ -512,14 +548,31 @@ async fn local_chat<B: Backend + 'static>(
                 st.guard.done();
                 st.finished = true;
                 let last = match done {
-                    Ok(g) => openai::chunk(
-                        &st.id,
-                        st.created,
-                        &st.model,
-                        json!({}),
-                        Some(openai::finish_reason(g.stop_reason)),
-                        None,
-                    ),
+                    Ok((g, answer)) => {
+                        let (_, finish) = openai::message(&g, answer.as_ref(), &st.id);
+                        let chunk =
+                            |delta| openai::chunk(&st.id, st.created, &st.model, delta, None, None);
+                        let mut out = String::new();
+                        // What was held back: the answer's text and its calls.
+                        if let Some(a) = &answer {
+                            if !a.content.is_empty() {
+                                out.push_str(&chunk(json!({ "content": a.content })));
+                            }
+                            if !a.calls.is_empty() {
+                                let calls = openai::tool_calls(&st.id, &a.calls, true);
+                                out.push_str(&chunk(json!({ "tool_calls": calls })));
+                            }
+                        }
+                        out.push_str(&openai::chunk(
+                            &st.id,
+                            st.created,
+                            &st.model,
+                            json!({}),
+                            Some(finish),
+                            None,
+                        ));
+                        out
+                    }
                     Err(e) => format!("data: {}\n\n", e.body()),
                 };
                 format!("{last}data: [DONE]\n\n")
