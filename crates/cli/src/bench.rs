@@ -2,6 +2,7 @@
 //! through the real engine path.
 
 mod document;
+mod structured;
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{CancelToken, Engine};
@@ -309,6 +310,8 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     let restore = restore_speed(&mut engine, &chat_prompt()).or_fail(true)?;
     eprintln!("pith bench: document map step and a ~10,000-token summary ...");
     let doc = document::figures(&mut engine, prompt_tps).or_fail(true)?;
+    eprintln!("pith bench: 20 extractions with and without the grammar ...");
+    let json_figures = structured::figures(&mut engine).or_fail(true)?;
 
     let info = engine.info().clone();
     let mut value = serde_json::json!({
@@ -329,7 +332,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
         "peak_rss_mb": peak_rss_mb(),
     });
     if let Some(all) = value.as_object_mut() {
-        for more in [&hotkey, &chat, &proofread, &restore, &doc] {
+        for more in [&hotkey, &chat, &proofread, &restore, &doc, &json_figures] {
             if let Some(more) = more.as_object() {
                 all.extend(more.clone());
             }
