@@ -384,6 +384,15 @@ pub trait Engine {
         on_piece: &mut dyn FnMut(&str),
     ) -> Result<Generation>;
 
+    /// Evaluates `request`'s prompt into the cache without generating, up
+    /// to its last token, so a later request with the same prompt starts
+    /// almost at once (the hotkey prepares copied text this way). Returns
+    /// the tokens evaluated. Engines without a prompt cache do nothing.
+    fn prepare(&mut self, request: &GenerateRequest, cancel: &CancelToken) -> Result<usize> {
+        let _ = (request, cancel);
+        Ok(0)
+    }
+
     /// The model's own chat template (the GGUF's Jinja source) and its
     /// special tokens, for prompts llama.cpp's built-in templates cannot
     /// render (tools). `None` for models without one.

@@ -12,12 +12,14 @@
 //! - [`extract`]: a JSON value for a schema, escalated to the larger model
 //!   when the small one's fails the schema or the text;
 //! - [`conversations`]: delete a conversation with its saved model state;
+//! - [`prepare`]: copied text evaluated for the hotkey before the key press;
 //! - [`machine`]: the machine-fit report of the model panel and
 //!   `pith models recommend`.
 
 pub mod conversations;
 pub mod extract;
 pub mod machine;
+pub mod prepare;
 pub mod rephrase;
 pub mod session;
 pub mod summary;

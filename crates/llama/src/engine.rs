@@ -70,6 +70,9 @@ pub(crate) fn backend() -> Result<&'static LlamaBackend> {
 
 type Context<'model> = LlamaContext<'model>;
 
+/// A request's saved state file and the prompt bytes it keeps.
+type StateFile = Option<(PathBuf, Option<usize>)>;
+
 /// A prompt as text, its tokens, and the stop strings its format needs.
 type Rendered = (String, Vec<LlamaToken>, Vec<String>);
 
@@ -440,7 +443,7 @@ impl LlamaEngine {
     }
 
     /// Where this request's saved state lives, when states are kept.
-    fn saved_state_path(&self, request: &GenerateRequest) -> Option<(PathBuf, Option<usize>)> {
+    fn saved_state_path(&self, request: &GenerateRequest) -> StateFile {
         let s = request.saved_state.as_ref()?;
         let store = self.states.as_ref()?;
         Some((store.path(&s.key, &self.fingerprint), s.prefix_bytes))
@@ -555,6 +558,50 @@ impl LlamaEngine {
             });
         }
         Ok((text, tokens, format_stops))
+    }
+
+    /// Brings the cache to the longest prefix of `tokens` it can have
+    /// without evaluating the prompt's variable part: what it already
+    /// holds, the request's saved instructions restored from disk, or
+    /// those instructions evaluated (and saved). Returns the tokens now
+    /// cached, how many came from disk, and the request's state file.
+    fn load_prefix(
+        &mut self,
+        request: &GenerateRequest,
+        text: &str,
+        tokens: &[LlamaToken],
+        cancel: &CancelToken,
+    ) -> Result<(usize, usize, StateFile)> {
+        let mut reused = self.reuse_prefix(tokens)?;
+        let mut restored = 0;
+        let saved = self.saved_state_path(request);
+        if let Some((path, prefix_bytes)) = &saved {
+            let fixed = prefix_bytes.map(|b| self.fixed_prefix_len(text, b, tokens));
+            // A cold cache: bring the saved prefix back from disk.
+            if reused < COLD_PREFIX && path.is_file() {
+                // llama.cpp aborts on a malformed state file: only one
+                // exactly as it was sealed after writing is read.
+                let sealed = self.states.as_ref().is_some_and(|s| s.verify(path));
+                match sealed.then(|| self.restore_state(path, tokens)).flatten() {
+                    Some(n) => {
+                        restored = n.saturating_sub(reused);
+                        reused = n;
+                    }
+                    // Another prompt, a damaged file: rebuilt below.
+                    None => {
+                        if let Some(store) = &self.states {
+                            store.remove(path);
+                        }
+                    }
+                }
+            }
+            if let Some(fixed) = fixed.filter(|&f| f > reused) {
+                self.evaluate(&tokens[reused..fixed], cancel)?;
+                reused = fixed;
+                self.save_state(path);
+            }
+        }
+        Ok((reused, restored, saved))
     }
 
     /// Evaluates a prompt into the cache without generating (benchmarks).
@@ -687,6 +734,21 @@ impl Engine for LlamaEngine {
         Ok(self.tokenize_prompt(&text).len())
     }
 
+    fn prepare(&mut self, request: &GenerateRequest, cancel: &CancelToken) -> Result<usize> {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let (text, tokens, _) = self.prompt_for(request)?;
+        let (reused, _, _) = self.load_prefix(request, &text, &tokens, cancel)?;
+        // All but the last token: the request's own evaluation of it gives
+        // the logits its first token is sampled from.
+        let end = tokens.len().saturating_sub(1);
+        if end > reused {
+            self.evaluate(&tokens[reused..end], cancel)?;
+        }
+        Ok(end.saturating_sub(reused))
+    }
+
     fn chat_template(&self) -> Option<ChatTemplate> {
         let source = self.model().meta_val_str("tokenizer.chat_template").ok()?;
         let vocab = self.model().vocab();
@@ -726,35 +788,7 @@ impl Engine for LlamaEngine {
         let (text, tokens, format_stops) = self.prompt_for(request)?;
         let context = self.info.context as usize;
 
-        let mut reused = self.reuse_prefix(&tokens)?;
-        let mut restored = 0;
-        let saved = self.saved_state_path(request);
-        if let Some((path, prefix_bytes)) = &saved {
-            let fixed = prefix_bytes.map(|b| self.fixed_prefix_len(&text, b, &tokens));
-            // A cold cache: bring the saved prefix back from disk.
-            if reused < COLD_PREFIX && path.is_file() {
-                // llama.cpp aborts on a malformed state file: only one
-                // exactly as it was sealed after writing is read.
-                let sealed = self.states.as_ref().is_some_and(|s| s.verify(path));
-                match sealed.then(|| self.restore_state(path, &tokens)).flatten() {
-                    Some(n) => {
-                        restored = n.saturating_sub(reused);
-                        reused = n;
-                    }
-                    // Another prompt, a damaged file: rebuilt below.
-                    None => {
-                        if let Some(store) = &self.states {
-                            store.remove(path);
-                        }
-                    }
-                }
-            }
-            if let Some(fixed) = fixed.filter(|&f| f > reused) {
-                self.evaluate(&tokens[reused..fixed], cancel)?;
-                reused = fixed;
-                self.save_state(path);
-            }
-        }
+        let (reused, restored, saved) = self.load_prefix(request, &text, &tokens, cancel)?;
         let mut logits_index = self.evaluate(&tokens[reused..], cancel)?;
 
         let constraint = request.constraint.as_ref();

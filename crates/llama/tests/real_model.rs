@@ -1122,3 +1122,32 @@ mod pool {
         assert!(pool.swaps[0].load_s > 0.0);
     }
 }
+
+#[test]
+fn a_prepared_copy_leaves_the_key_press_one_token_to_evaluate_and_the_same_rewrite() {
+    use pith_core::tasks::rephrase::first_request;
+    let mut e = engine();
+    let text = "their going to anounce the new schedule tomorow morning, so please dont book the room yet.";
+    for mode in [RephraseMode::Proofread, RephraseMode::Concise] {
+        let (_, req) = first_request(&e, text, mode).expect("request");
+        e.clear_cache();
+        let plain = generate(&mut e, &req).expect("without preparation");
+        e.clear_cache();
+        let prepared_tokens = e.prepare(&req, &CancelToken::new()).expect("prepared");
+        assert_eq!(prepared_tokens, plain.prompt_tokens - 1, "{mode}");
+        let prepared = generate(&mut e, &req).expect("after preparation");
+        assert_eq!(prepared.evaluated_prompt_tokens, 1, "{mode}");
+        // The prompt was evaluated in another batch split (all but the
+        // last token, then the last token alone), which can move the last
+        // bits of a logit; on these rewrites the words are the same.
+        assert_eq!(prepared.text, plain.text, "{mode}");
+    }
+    // A cancelled preparation stops and the engine goes on working.
+    let (_, req) = first_request(&e, text, RephraseMode::Proofread).expect("request");
+    e.clear_cache();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let err = e.prepare(&req, &cancel).expect_err("cancelled");
+    assert_eq!(err.code(), ErrorCode::Cancelled);
+    assert!(!generate(&mut e, &req).expect("works").text.is_empty());
+}

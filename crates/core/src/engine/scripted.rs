@@ -34,6 +34,13 @@ pub struct ScriptedEngine {
     /// The size of every `generate_batch` call, in order.
     pub batches: Vec<usize>,
     parallel: usize,
+    /// Every request prepared ([`Engine::prepare`]), in order.
+    pub prepared: Vec<GenerateRequest>,
+    /// `prepare` waits until its request is cancelled (a long text).
+    pub slow_prepare: bool,
+    /// The words of the last prepared prompt, as a prompt cache: the next
+    /// request evaluates only what it does not share with them.
+    cache: Vec<String>,
 }
 
 impl ScriptedEngine {
@@ -54,6 +61,9 @@ impl ScriptedEngine {
             requests: Vec::new(),
             batches: Vec::new(),
             parallel: 1,
+            prepared: Vec::new(),
+            slow_prepare: false,
+            cache: Vec::new(),
         }
     }
 
@@ -92,6 +102,14 @@ fn words(text: &str) -> usize {
     text.split_whitespace().count()
 }
 
+fn prompt_words(prompt: &Prompt) -> Vec<String> {
+    let text = match prompt {
+        Prompt::Raw(t) => t.clone(),
+        Prompt::Chat(m) => fallback_chat_format(m),
+    };
+    text.split_whitespace().map(str::to_string).collect()
+}
+
 impl Engine for ScriptedEngine {
     fn info(&self) -> &ModelInfo {
         &self.info
@@ -110,6 +128,24 @@ impl Engine for ScriptedEngine {
 
     fn parallel_sequences(&self) -> usize {
         self.parallel
+    }
+
+    fn prepare(&mut self, request: &GenerateRequest, cancel: &CancelToken) -> Result<usize> {
+        self.prepared.push(request.clone());
+        self.cache.clear();
+        if self.slow_prepare {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !cancel.is_cancelled() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let mut prompt = prompt_words(&request.prompt);
+        prompt.pop();
+        self.cache = prompt;
+        Ok(self.cache.len())
     }
 
     fn generate_batch(
@@ -139,6 +175,16 @@ impl Engine for ScriptedEngine {
                 context_tokens: context,
             });
         }
+        // What a prepared prompt left in the cache is not evaluated again.
+        let prompt = prompt_words(&request.prompt);
+        let shared = self
+            .cache
+            .iter()
+            .zip(&prompt)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(prompt_tokens.saturating_sub(1));
+        self.cache.clear();
         let steps = self.scripts.pop_front().unwrap_or_default();
         let mut stops = StopMatcher::new(&request.stop);
         let mut text = String::new();
@@ -191,7 +237,7 @@ impl Engine for ScriptedEngine {
             text,
             stop_reason,
             prompt_tokens,
-            evaluated_prompt_tokens: prompt_tokens,
+            evaluated_prompt_tokens: prompt_tokens - shared,
             generated_tokens: generated,
             ttft_s: ttft.unwrap_or_default(),
             total_s: started.elapsed().as_secs_f64(),

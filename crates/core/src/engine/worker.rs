@@ -5,7 +5,8 @@
 //! jobs with a [`Priority`]; the highest waiting priority runs next (a hotkey
 //! rephrase goes ahead of queued chat turns), first come first served within
 //! a priority. Every job gets a [`CancelToken`], cancellable while it waits
-//! or while it runs.
+//! or while it runs. `Background` work is speculative (preparing copied
+//! text): any other job submitted cancels it, waiting or running.
 
 use super::{CancelToken, PauseGate};
 use crate::error::{Error, Result};
@@ -18,6 +19,7 @@ use std::thread::JoinHandle;
 /// Order in which waiting jobs run: `Interactive` first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Priority {
+    /// Work nobody asked for yet: cancelled by any other job's arrival.
     Background = 0,
     Normal = 1,
     /// The user is waiting with nothing else to look at (the hotkey).
@@ -61,6 +63,8 @@ struct Queue<E> {
 struct Shared<E> {
     queue: Mutex<Queue<E>>,
     ready: Condvar,
+    /// The `Background` jobs not finished yet, by sequence number.
+    background: Arc<Mutex<Vec<(u64, CancelToken)>>>,
 }
 
 /// Handle to the worker thread. Dropping it finishes queued jobs and joins.
@@ -113,6 +117,7 @@ impl<E: 'static> Worker<E> {
                 closed: false,
             }),
             ready: Condvar::new(),
+            background: Arc::new(Mutex::new(Vec::new())),
         });
         let (ready_tx, ready_rx) = mpsc::channel::<Result<()>>();
         let thread_shared = Arc::clone(&shared);
@@ -166,6 +171,30 @@ impl<E: 'static> Worker<E> {
         };
         let (tx, rx) = mpsc::channel();
         let job_cancel = cancel.clone();
+        let seq = {
+            let mut q = self
+                .shared
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            q.next_seq += 1;
+            q.next_seq - 1
+        };
+        {
+            let mut background = self
+                .shared
+                .background
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if priority == Priority::Background {
+                background.push((seq, cancel.clone()));
+            } else {
+                for (_, token) in background.drain(..) {
+                    token.cancel();
+                }
+            }
+        }
+        let unfinished = Arc::clone(&self.shared.background);
         let boxed: Job<E> = Box::new(move |engine: &mut E| {
             // A panicking job must not take the worker down with it: every
             // later request would wait for ever.
@@ -178,6 +207,10 @@ impl<E: 'static> Worker<E> {
                             .or_else(|| payload.downcast_ref::<String>().cloned())
                             .unwrap_or_else(|| "a panic".into())
                     });
+            unfinished
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|(s, _)| *s != seq);
             let _ = tx.send(outcome);
         });
         let mut q = self
@@ -185,8 +218,6 @@ impl<E: 'static> Worker<E> {
             .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let seq = q.next_seq;
-        q.next_seq += 1;
         q.heap.push(Queued {
             priority,
             seq,
@@ -322,6 +353,35 @@ mod tests {
         let waiting = worker.submit(Priority::Normal, |_: &mut (), cancel| cancel.is_cancelled());
         waiting.cancel();
         assert!(waiting.wait().expect("runs"));
+    }
+
+    #[test]
+    fn any_other_job_cancels_background_work_waiting_or_running() {
+        let worker = Worker::spawn(|| Ok(0u32)).expect("spawn");
+        let (started_tx, started_rx) = channel();
+        let running = worker.submit(Priority::Background, move |_, cancel| {
+            let _ = started_tx.send(());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !cancel.is_cancelled() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            cancel.is_cancelled()
+        });
+        started_rx.recv().expect("started");
+        let waiting = worker.submit(Priority::Background, |_, cancel| cancel.is_cancelled());
+        // Background work does not cancel background work.
+        assert!(!waiting.cancel_token().is_cancelled());
+        let chat = worker.submit(Priority::Normal, |_, cancel| cancel.is_cancelled());
+        assert!(
+            running.wait().expect("ran"),
+            "the running one was cancelled"
+        );
+        assert!(waiting.wait().expect("ran"), "the waiting one too");
+        assert!(!chat.wait().expect("ran"), "the new job runs");
+        // A finished background job is forgotten: later jobs find none.
+        let done = worker.submit(Priority::Background, |_, _| 1);
+        assert_eq!(done.wait().expect("ran"), 1);
+        worker.run(Priority::Normal, |_, _| ()).expect("ran");
     }
 
     #[test]

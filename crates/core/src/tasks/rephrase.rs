@@ -290,6 +290,24 @@ pub struct Rephrased {
     pub generation: Generation,
 }
 
+/// The request a rewrite of `text` in `mode` starts with, and the text as
+/// it is rewritten (trimmed); refused when the text cannot be rewritten
+/// (empty, binary, too long for the window). The hotkey prepares this
+/// request when text is copied, so the key press finds it evaluated.
+pub fn first_request(
+    engine: &dyn Engine,
+    text: &str,
+    mode: RephraseMode,
+) -> Result<(String, GenerateRequest)> {
+    let text = validate_text(text)?;
+    let input_tokens = engine.count_tokens(&text)?;
+    // Room for a rewrite somewhat longer than the input (friendly tone adds words).
+    let max_tokens = input_tokens * 2 + 48;
+    let request = build_request(&text, mode, Strategy::Completion, max_tokens);
+    budget_for(engine, &request)?;
+    Ok((text, request))
+}
+
 /// Rewrites `text` in `mode`. `on_piece` receives each attempt's raw
 /// stream with the attempt's number (1-based; a new number starts over).
 pub fn rephrase(
@@ -312,14 +330,8 @@ pub fn rephrase_with(
     cancel: &CancelToken,
     on_piece: &mut dyn FnMut(usize, &str),
 ) -> Result<Rephrased> {
-    let text = validate_text(text)?;
-    let input_tokens = engine.count_tokens(&text)?;
-    // Room for a rewrite somewhat longer than the input (friendly tone adds words).
-    let max_tokens = input_tokens * 2 + 48;
-    budget_for(
-        engine,
-        &build_request(&text, mode, Strategy::Completion, max_tokens),
-    )?;
+    let (text, first) = first_request(engine, text, mode)?;
+    let max_tokens = first.max_tokens;
 
     let mut reasons: Vec<Rejection> = Vec::new();
     let order = if again {
