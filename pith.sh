@@ -15,7 +15,7 @@ die() { printf 'pith.sh: %s\n' "$*" >&2; exit 1; }
 # Build and run: compilers, llama.cpp's cmake build, WebKitGTK for the window.
 APT_BUILD=(build-essential pkg-config cmake clang libclang-dev libssl-dev
            libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-           python3 python3-pip file xdotool)
+           python3 python3-pip file xdotool xclip)
 # End-to-end tests: a virtual screen, input and clipboard tools, screenshots, WebDriver.
 APT_TEST=(xvfb xauth xdotool xclip imagemagick webkit2gtk-driver x11-utils iproute2 python3-gi gir1.2-gtk-3.0)
 

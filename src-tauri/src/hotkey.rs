@@ -15,6 +15,7 @@
 //! - [`shortcut`]: registering the shortcut, and what a key press does;
 //! - [`popup`]: the popup window;
 //! - [`paste`]: pasting an accepted result into the window it came from;
+//! - [`prepare`]: copied text evaluated before the key press;
 //! - [`rewrite`]: running the rewrite on the engine (tested on the scripted one);
 //! - [`commands`]: what the popup and the main window call.
 
@@ -22,6 +23,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod paste;
 pub mod popup;
+pub mod prepare;
 pub mod rewrite;
 pub mod shortcut;
 

@@ -88,6 +88,7 @@ fn main() {
                 eprintln!("pith-desktop: no tray icon on this desktop ({e})");
             }
             engine::start_engine(app.handle().clone());
+            hotkey::prepare::watch(app.handle().clone());
             Ok(())
         })
         .invoke_handler(pith_commands!())

@@ -5,9 +5,10 @@
 //! the real model), so the shell's logic is tested on the scripted engine.
 
 use pith_core::engine::{CancelToken, Engine, ModelInfo, PauseGate, Priority, Worker};
-use pith_core::error::ErrorPayload;
+use pith_core::error::{ErrorCode, ErrorPayload};
 use pith_core::flows::summary::Source;
 use pith_core::history::{self, History};
+use pith_core::tasks::rephrase::RephraseMode;
 use pith_core::Error;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -37,6 +38,9 @@ pub struct AppState<E> {
     rephraser: Mutex<Option<Worker<E>>>,
     /// Held while the hotkey's worker runs: the main worker's jobs wait.
     gate: PauseGate,
+    /// Held while the main worker runs a job (a chat reply, a summary):
+    /// the hotkey worker's background work (preparing copied text) waits.
+    busy: PauseGate,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -70,6 +74,7 @@ impl<E: Engine + 'static> AppState<E> {
             download: Mutex::new(None),
             rephraser: Mutex::new(None),
             gate: PauseGate::default(),
+            busy: PauseGate::default(),
         }
     }
 
@@ -89,8 +94,36 @@ impl<E: Engine + 'static> AppState<E> {
         R: Send + 'static,
         F: FnOnce(&mut E, &CancelToken) -> R + Send + 'static,
     {
-        self.run_on(&self.worker, &self.current, priority, job)
+        let busy = self.busy.clone();
+        let held = move |engine: &mut E, cancel: &CancelToken| {
+            let _busy = busy.hold();
+            job(engine, cancel)
+        };
+        self.run_on(&self.worker, &self.current, priority, held)
             .await
+    }
+
+    /// Evaluates copied text for the shortcut on the hotkey's worker, as
+    /// background work that any request cancels and the main worker's jobs
+    /// pause (`flows::prepare`). Returns the job's cancel token; `None`
+    /// when the hotkey has no worker of its own (it then shares the main
+    /// engine, whose cache holds the conversation). Logs the token count
+    /// only, never the text.
+    pub fn prepare_copy(&self, text: String, mode: RephraseMode) -> Option<CancelToken> {
+        let rephraser = lock(&self.rephraser);
+        let ticket = rephraser.as_ref()?.submit(
+            Priority::Background,
+            move |engine: &mut E, cancel: &CancelToken| match pith_core::flows::prepare::prepare(
+                engine, &text, mode, cancel,
+            ) {
+                Ok(n) => {
+                    eprintln!("pith-desktop: copied text prepared for the shortcut ({n} tokens)")
+                }
+                Err(e) if e.code() == ErrorCode::Cancelled => {}
+                Err(e) => eprintln!("pith-desktop: copied text not prepared ({:?})", e.code()),
+            },
+        );
+        Some(ticket.cancel_token())
     }
 
     /// A hotkey rewrite: on the rephrase worker (its instructions' state
@@ -190,7 +223,7 @@ impl<E: Engine + 'static> AppState<E> {
     }
 
     pub fn set_rephraser(&self, worker: Worker<E>) {
-        *lock(&self.rephraser) = Some(worker);
+        *lock(&self.rephraser) = Some(worker.paused_by(self.busy.clone()));
     }
 }
 
@@ -205,7 +238,6 @@ fn not_ready(status: &EngineStatus) -> ErrorPayload {
 mod tests {
     use super::*;
     use pith_core::engine::{GenerateRequest, Prompt, ScriptedEngine};
-    use pith_core::error::ErrorCode;
 
     fn ready(state: &AppState<ScriptedEngine>, engine: ScriptedEngine) {
         let info = engine.info().clone();
@@ -250,6 +282,30 @@ mod tests {
         );
         let r = tauri::async_runtime::block_on(state.run(Priority::Normal, |_, _| ()));
         assert_eq!(r.expect_err("failed").code, ErrorCode::ModelNotFound);
+    }
+
+    #[test]
+    fn copied_text_is_prepared_on_the_hotkeys_worker_and_a_key_press_cancels_it() {
+        let state = AppState::with_history(Err(Error::History("none".into())));
+        ready(&state, ScriptedEngine::new(512));
+        assert!(
+            state
+                .prepare_copy("some text".into(), RephraseMode::Proofread)
+                .is_none(),
+            "without a worker of its own the hotkey prepares nothing"
+        );
+        let mut hotkey = ScriptedEngine::new(512).reply("Some text.");
+        hotkey.slow_prepare = true;
+        state.set_rephraser(Worker::spawn(move || Ok(hotkey)).expect("worker"));
+        let preparing = state
+            .prepare_copy("some text".into(), RephraseMode::Proofread)
+            .expect("prepared on the hotkey's worker");
+        let slot = Mutex::new(None);
+        let prepared = tauri::async_runtime::block_on(
+            state.run_rephrase(&slot, |e: &mut ScriptedEngine, _| e.prepared.len()),
+        );
+        assert!(preparing.is_cancelled(), "the key press cancelled it");
+        assert!(prepared.expect("ran") <= 1);
     }
 
     #[test]

@@ -3,7 +3,7 @@ import type { AppSettings, SettingsView } from "./api";
 import { applyTheme, settingsPanel } from "./settings";
 
 const view = (): SettingsView => ({
-  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false },
+  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false, prepare_copied_text: true },
   data_dir: "/home/me/.local/share/pith",
   modes: ["proofread", "rewrite", "friendly", "professional", "concise", "bullets"],
 });
@@ -28,9 +28,17 @@ describe("settings", () => {
     form.querySelector<HTMLInputElement>("#setting-hotkey")!.value = "ctrl+shift+p";
     form.querySelector<HTMLSelectElement>("#setting-rephrase_mode")!.value = "concise";
     form.querySelector<HTMLInputElement>("#setting-auto_paste")!.checked = true;
+    expect(form.querySelector<HTMLInputElement>("#setting-prepare_copied_text")?.checked).toBe(true);
+    form.querySelector<HTMLInputElement>("#setting-prepare_copied_text")!.checked = false;
     form.dispatchEvent(new Event("submit"));
     await flush();
-    expect(save).toHaveBeenCalledWith({ hotkey: "ctrl+shift+p", rephrase_mode: "concise", theme: "system", auto_paste: true });
+    expect(save).toHaveBeenCalledWith({
+      hotkey: "ctrl+shift+p",
+      rephrase_mode: "concise",
+      theme: "system",
+      auto_paste: true,
+      prepare_copied_text: false,
+    });
     expect(form.querySelector<HTMLInputElement>("#setting-hotkey")?.value).toBe("Ctrl+Shift+P");
     expect(form.querySelector(".settings-status")?.textContent).toBe("Saved.");
   });

@@ -37,6 +37,8 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
   mode.value = view.app.rephrase_mode;
   const paste = el("input", { name: "auto_paste", type: "checkbox" });
   paste.checked = view.app.auto_paste;
+  const prepare = el("input", { name: "prepare_copied_text", type: "checkbox" });
+  prepare.checked = view.app.prepare_copied_text;
   const theme = el("select", { name: "theme" });
   for (const [value, label] of THEMES) theme.append(el("option", { value }, label));
   theme.value = view.app.theme;
@@ -53,6 +55,11 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
       "Paste after Accept",
       paste,
       "Also paste the accepted rewrite into the window you copied from (X11 desktops, with xdotool installed).",
+    ),
+    field(
+      "Prepare copied text for the shortcut",
+      prepare,
+      "Start reading text as soon as you copy it, so the shortcut's rewrite begins at once. Uses a moment of CPU per copy; nothing is stored.",
     ),
     field("Theme", theme, "Light or dark; by default the same as the desktop."),
     el(
@@ -77,6 +84,7 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
       hotkey: hotkey.value,
       rephrase_mode: mode.value as RephraseMode,
       auto_paste: paste.checked,
+      prepare_copied_text: prepare.checked,
       theme: theme.value as Theme,
     };
     save(app).then(

@@ -49,6 +49,10 @@ pub struct AppSettings {
     /// keyboard focus when the shortcut was pressed (X11, with xdotool).
     #[serde(default)]
     pub auto_paste: bool,
+    /// Evaluate copied text for the shortcut before it is pressed, so the
+    /// rewrite starts at once (see `flows::prepare`).
+    #[serde(default = "default_prepare")]
+    pub prepare_copied_text: bool,
     /// The model file to load instead of the default one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
@@ -72,6 +76,10 @@ fn default_hotkey() -> String {
     DEFAULT_HOTKEY.to_string()
 }
 
+fn default_prepare() -> bool {
+    true
+}
+
 fn default_mode() -> RephraseMode {
     RephraseMode::Rewrite
 }
@@ -83,6 +91,7 @@ impl Default for AppSettings {
             rephrase_mode: default_mode(),
             theme: Theme::System,
             auto_paste: false,
+            prepare_copied_text: true,
             model: None,
         }
     }

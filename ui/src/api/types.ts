@@ -262,6 +262,11 @@ export type AppSettings = { hotkey: string, rephrase_mode: RephraseMode, theme: 
  */
 auto_paste: boolean, 
 /**
+ * Evaluate copied text for the shortcut before it is pressed, so the
+ * rewrite starts at once (see `flows::prepare`).
+ */
+prepare_copied_text: boolean, 
+/**
  * The model file to load instead of the default one.
  */
 model?: string | null, };
