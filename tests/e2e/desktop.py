@@ -226,6 +226,11 @@ class Driver:
             # alive or not, answers through WebDriver with an error instead).
             raise DriverCrashed(f"WebDriver {method} {path}: {e!r}\n{self.log_tail()}") from None
 
+    def output(self):
+        """Everything tauri-driver, WebKitWebDriver and the app printed."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
     def log_tail(self, n=4000):
         """The end of what tauri-driver, WebKitWebDriver and the app printed."""
         self.log.seek(0)

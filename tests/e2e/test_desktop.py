@@ -501,6 +501,34 @@ class WindowTest(unittest.TestCase):
             driver.close()
 
     @retry_if_driver_crashed
+    def test_copied_text_is_prepared_before_the_shortcut_and_an_image_prepares_nothing(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-prepare-")
+        (pathlib.Path(data) / "settings.toml").write_text('[app]\nrephrase_mode = "proofread"\n')
+        original = "the report are ready and everyone need to read it before friday."
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        prepared = lambda: driver.output().count("copied text prepared for the shortcut")
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            # An image first: nothing to prepare. Then text: prepared once.
+            picture = pathlib.Path(data) / "picture.png"
+            subprocess.run(["convert", "-size", "8x8", "xc:blue", str(picture)], check=True)
+            clipboard(self.screen, mime="image/png", path=picture)
+            clipboard(self.screen, original)
+            wait_for(lambda: prepared() >= 1, 120, "the copied text to be prepared")
+            self.assertEqual(prepared(), 1, "the image prepared nothing")
+            self.assertNotIn(original, driver.output(), "the log holds no copied text")
+            subprocess.run(["xdotool", "mousemove", "300", "200"], env=self.screen.env, check=True)
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            shown = self.shown_rewrite(driver)
+            self.assertNotEqual(shown.strip(), original)
+            press(self.screen, "Return")
+            wait_for(lambda: clipboard(self.screen) == shown, 20, "the result on the clipboard")
+            self.assertEqual(self.rewrites_in(data), [(original, shown, "proofread", 1)])
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
     def test_a_hotkey_rewrite_goes_ahead_of_a_chat_reply_being_written(self):
         data = tempfile.mkdtemp(prefix="pith-e2e-hotkey-first-")
         driver = Driver(self.screen, {"PITH_DATA_DIR": data})
