@@ -174,7 +174,10 @@ pub fn prompt(
                 _ => {
                     let mut c = Constraint::json(calls_schema(&offered, "parameters"));
                     if !must_call {
-                        c.triggers = vec!["{\"name\"".into(), "<|python_tag|>".into()];
+                        // The grammar reads from the trigger on, so the
+                        // trigger is the call's own start; a
+                        // `<|python_tag|>` before it stays free text.
+                        c.triggers = vec!["{\"name\"".into()];
                     }
                     c
                 }
