@@ -1151,3 +1151,35 @@ fn a_prepared_copy_leaves_the_key_press_one_token_to_evaluate_and_the_same_rewri
     assert_eq!(err.code(), ErrorCode::Cancelled);
     assert!(!generate(&mut e, &req).expect("works").text.is_empty());
 }
+
+#[test]
+fn parts_hold_their_limit_in_the_models_own_tokens_on_text_without_spaces() {
+    use pith_core::tasks::chunk::chunk;
+    let e = engine();
+    let texts = [
+        "今天我们讨论了新的项目计划，大家都同意下周开始工作。".repeat(60),
+        format!(
+            "The key is {} and nothing else.",
+            "QUJDREVGR0hJSktMTU5PUA==".repeat(120)
+        ),
+        format!(
+            "Open https://example.com/{}?q=1 now.",
+            "path/segment-".repeat(150)
+        ),
+    ];
+    for text in &texts {
+        let chunks = chunk(text, 256, 32, &mut |s| e.count_tokens(s)).expect("chunks");
+        assert!(chunks.len() > 1, "{} tokens in one part", chunks[0].tokens);
+        assert_eq!(
+            (chunks[0].start, chunks[chunks.len() - 1].end),
+            (0, text.len())
+        );
+        for c in &chunks {
+            assert!(c.tokens <= 256, "{c:?}");
+            assert_eq!(
+                e.count_tokens(&text[c.start..c.end]).expect("count"),
+                c.tokens
+            );
+        }
+    }
+}

@@ -78,7 +78,9 @@ pub fn chunk(
 }
 
 /// Sentences with their token counts; sentences over `max_tokens` are cut
-/// between words into slices that fit.
+/// into slices that fit: between words, and inside a word only when one
+/// word alone is over (text with no spaces: Chinese or Japanese, a long
+/// URL, base64).
 fn units(
     text: &str,
     max_tokens: usize,
@@ -96,39 +98,82 @@ fn units(
             });
             continue;
         }
-        // Cut between words, growing each slice while it fits.
-        let mut slice_start = start;
-        let mut slice_end = start;
-        let mut slice_tokens = 0;
         let mut paragraph = starts_paragraph;
-        for (w_start, w_end) in words(&text[start..end]) {
-            let candidate_end = start + w_end;
-            let tokens = count(&text[slice_start..candidate_end])?;
-            if tokens > max_tokens && slice_end > slice_start {
-                out.push(Unit {
-                    start: slice_start,
-                    end: slice_end,
-                    tokens: slice_tokens,
-                    starts_paragraph: paragraph,
-                });
-                paragraph = false;
-                slice_start = start + w_start;
-                slice_tokens = count(&text[slice_start..candidate_end])?;
-            } else {
-                slice_tokens = tokens;
-            }
-            slice_end = candidate_end;
-        }
-        if slice_end > slice_start {
+        let mut slice_start = start;
+        while slice_start < end {
+            let (slice_end, tokens) = longest_fit(text, slice_start, end, max_tokens, count)?;
             out.push(Unit {
                 start: slice_start,
-                end: end.max(slice_end),
-                tokens: slice_tokens,
+                end: slice_end,
+                tokens,
                 starts_paragraph: paragraph,
             });
+            paragraph = false;
+            slice_start = slice_end;
         }
     }
     Ok(out)
+}
+
+/// The furthest end after `start` (up to `end`) whose slice fits
+/// `max_tokens`, and its tokens: the last word boundary that fits, else
+/// (one word alone is over) the last character boundary that fits, and
+/// at least one character. Found by halving, so a long sentence costs a
+/// few dozen counts per slice rather than one per word.
+fn longest_fit(
+    text: &str,
+    start: usize,
+    end: usize,
+    max_tokens: usize,
+    count: &mut dyn FnMut(&str) -> Result<usize>,
+) -> Result<(usize, usize)> {
+    // Cut after a word and the whitespace that follows it.
+    let word_ends: Vec<usize> = words(&text[start..end])
+        .into_iter()
+        .map(|(_, e)| start + e)
+        .map(|e| {
+            let rest = &text[e..end];
+            e + (rest.len() - rest.trim_start().len())
+        })
+        .collect();
+    if let Some(found) = last_fitting(text, start, &word_ends, max_tokens, count)? {
+        return Ok(found);
+    }
+    let chars: Vec<usize> = text[start..end]
+        .char_indices()
+        .map(|(i, c)| start + i + c.len_utf8())
+        .collect();
+    match last_fitting(text, start, &chars, max_tokens, count)? {
+        Some(found) => Ok(found),
+        None => {
+            let one = chars.first().copied().unwrap_or(end);
+            Ok((one, count(&text[start..one])?))
+        }
+    }
+}
+
+/// The last of the increasing `ends` whose slice from `start` fits, with
+/// its tokens; `None` when even the first does not.
+fn last_fitting(
+    text: &str,
+    start: usize,
+    ends: &[usize],
+    max_tokens: usize,
+    count: &mut dyn FnMut(&str) -> Result<usize>,
+) -> Result<Option<(usize, usize)>> {
+    let (mut lo, mut hi) = (0usize, ends.len());
+    let mut best = None;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let tokens = count(&text[start..ends[mid]])?;
+        if tokens <= max_tokens {
+            best = Some((ends[mid], tokens));
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(best)
 }
 
 /// Byte ranges of the words of `s` (runs of non-whitespace).
@@ -309,6 +354,66 @@ mod tests {
                 "Next line"
             ]
         );
+    }
+
+    /// One token per character: how a tokenizer sees Chinese, roughly.
+    fn chars_count(s: &str) -> Result<usize> {
+        Ok(s.chars().count())
+    }
+
+    fn assert_covers_within(
+        text: &str,
+        chunks: &[Chunk],
+        max: usize,
+        count: fn(&str) -> Result<usize>,
+    ) {
+        assert_eq!(chunks.first().map(|c| c.start), Some(0));
+        assert_eq!(chunks.last().map(|c| c.end), Some(text.len()));
+        for pair in chunks.windows(2) {
+            assert!(pair[1].start <= pair[0].end, "a gap: {pair:?}");
+        }
+        for c in chunks {
+            assert!(c.tokens <= max, "{c:?} over {max}");
+            assert_eq!(
+                count(&text[c.start..c.end]).expect("count"),
+                c.tokens,
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_without_spaces_or_ascii_sentence_ends_holds_the_limit() {
+        // Chinese prose: no spaces, and its full stop is not ASCII.
+        let cjk = "今天我们讨论了新的项目计划，大家都同意下周开始工作。".repeat(40);
+        let chunks = chunk(&cjk, 100, 10, &mut chars_count).expect("chunks");
+        assert!(chunks.len() >= 10, "{}", chunks.len());
+        assert_covers_within(&cjk, &chunks, 100, chars_count);
+        // A long URL and a base64 blob among words.
+        let url = format!(
+            "See https://example.com/{} for details.",
+            "a1b2c3".repeat(200)
+        );
+        let base64 = format!("Attached: {} end", "QUJDRA==".repeat(300));
+        for text in [url, base64] {
+            let chunks = chunk(&text, 64, 8, &mut chars_count).expect("chunks");
+            assert_covers_within(&text, &chunks, 64, chars_count);
+            // Whole words stay whole where they fit.
+            assert!(text[chunks[0].start..chunks[0].end].starts_with(&text[..4]));
+        }
+    }
+
+    #[test]
+    fn a_long_unpunctuated_text_takes_a_few_counts_per_part_not_one_per_word() {
+        let text = "word ".repeat(20_000);
+        let mut calls = 0usize;
+        let chunks = chunk(&text, 500, 0, &mut |s| {
+            calls += 1;
+            words_count(s)
+        })
+        .expect("chunks");
+        assert_eq!(chunks.len(), 40);
+        assert!(calls < 40 * 40, "{calls} counts");
     }
 
     #[test]
