@@ -341,7 +341,7 @@ impl<'a> TextBuilder<'a> {
         }
         // The reader stops at its deadline wherever it is pushing text.
         self.pushes = self.pushes.wrapping_add(1);
-        if self.pushes % 1024 == 0 {
+        if self.pushes.is_multiple_of(1024) {
             self.check_time()?;
         }
         Ok(())

@@ -81,7 +81,7 @@ fn paragraphs(xml: &str, limits: &Limits, deadline: Instant) -> Result<Document>
     };
     loop {
         events += 1;
-        if events % 4096 == 0 {
+        if events.is_multiple_of(4096) {
             out.check_time()?;
         }
         let event = reader.read_event().map_err(damaged)?;
