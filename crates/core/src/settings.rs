@@ -188,6 +188,42 @@ pub struct RemoteSettings {
     pub api_key_env: Option<String>,
 }
 
+/// `fresh` (the settings as written from scratch) laid out as `old` was:
+/// each value of `fresh` replaces the same key's value in `old` with the
+/// comments and spacing around it kept, keys `fresh` lacks are removed, and
+/// new ones added at the end of their table. `None` when `old` does not
+/// parse (it is then written anew).
+fn keep_layout(old: &str, fresh: &str) -> Option<String> {
+    let mut doc: toml_edit::DocumentMut = old.parse().ok()?;
+    let fresh: toml_edit::DocumentMut = fresh.parse().ok()?;
+    merge_table(doc.as_table_mut(), fresh.as_table());
+    Some(doc.to_string())
+}
+
+fn merge_table(old: &mut toml_edit::Table, fresh: &toml_edit::Table) {
+    let gone: Vec<String> = old
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .filter(|k| !fresh.contains_key(k))
+        .collect();
+    for k in gone {
+        old.remove(&k);
+    }
+    for (key, item) in fresh.iter() {
+        match (old.get_mut(key), item) {
+            (Some(toml_edit::Item::Table(o)), toml_edit::Item::Table(f)) => merge_table(o, f),
+            (Some(toml_edit::Item::Value(o)), toml_edit::Item::Value(f)) => {
+                let decor = o.decor().clone();
+                *o = f.clone();
+                *o.decor_mut() = decor;
+            }
+            _ => {
+                old.insert(key, item.clone());
+            }
+        }
+    }
+}
+
 /// `settings.toml` in the data folder.
 pub fn default_path() -> Option<PathBuf> {
     crate::paths::data_dir().map(|d| d.join("settings.toml"))
@@ -223,12 +259,17 @@ impl UserSettings {
 
     /// Writes the settings (to a temporary file, then renamed over the old
     /// one, so a crash never leaves half a file). The shortcut is checked
-    /// and stored in its normal form.
+    /// and stored in its normal form. What the user wrote in the file
+    /// around the values (comments, blank lines, order) is kept.
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut checked = self.clone();
         checked.app.hotkey = normalize_hotkey(&self.app.hotkey)?;
-        let text = toml::to_string_pretty(&checked)
+        let fresh = toml::to_string_pretty(&checked)
             .map_err(|e| Error::InvalidInput(format!("the settings cannot be written: {e}")))?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(old) => keep_layout(&old, &fresh).unwrap_or(fresh),
+            Err(_) => fresh,
+        };
         if let Some(dir) = path.parent() {
             crate::paths::private_dir(dir)
                 .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
@@ -261,6 +302,43 @@ impl UserSettings {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn saving_keeps_the_users_comments_and_layout() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("settings.toml");
+        let written = "# My Pith settings\n\n\
+            # Escalate rewrites the small model gets wrong.\n\
+            auto_escalate = true\n\n\
+            [app]\n\
+            hotkey = \"Ctrl+Alt+R\" # the default\n\
+            # proofread is what I use most\n\
+            rephrase_mode = \"proofread\"\n";
+        std::fs::write(&path, written).expect("writes");
+        let mut settings = UserSettings::load(&path).expect("loads");
+        settings.app.hotkey = "ctrl+shift+p".into();
+        settings.app.prepare_copied_text = false;
+        settings.save(&path).expect("saves");
+        let saved = std::fs::read_to_string(&path).expect("reads");
+        for kept in [
+            "# My Pith settings\n",
+            "# Escalate rewrites the small model gets wrong.\nauto_escalate = true",
+            "hotkey = \"Ctrl+Shift+P\" # the default\n",
+            "# proofread is what I use most\nrephrase_mode = \"proofread\"",
+        ] {
+            assert!(saved.contains(kept), "{kept:?} in:\n{saved}");
+        }
+        assert!(saved.contains("prepare_copied_text = false"), "{saved}");
+        let again = UserSettings::load(&path).expect("loads again");
+        let mut expected = settings.clone();
+        expected.app.hotkey = "Ctrl+Shift+P".into();
+        assert_eq!(again, expected);
+        // A file that does not parse is written anew.
+        std::fs::write(&path, "[app\nbroken").expect("writes");
+        settings.save(&path).expect("saves over it");
+        assert!(UserSettings::load(&path).is_ok());
+    }
+
     use super::*;
 
     #[test]
