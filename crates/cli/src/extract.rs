@@ -4,12 +4,12 @@
 //! printed as a result: the problems go to standard error and the exit
 //! status is 3 (with --json, the value and its problems, `"ok": false`).
 
-use crate::jobs::{cancel_on_ctrl_c, read_stdin, AttemptLog};
+use crate::jobs::{cancel_on_ctrl_c, document_source, AttemptLog};
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::documents::Limits;
 use pith_core::engine::{Priority, Worker};
 use pith_core::flows::extract::{extract_routed, order};
-use pith_core::flows::summary::{self, Source};
+use pith_core::flows::summary;
 use pith_core::tasks::extract::DEFAULT_MAX_TOKENS;
 use pith_core::Error;
 use pith_llama::ModelPool;
@@ -27,17 +27,7 @@ pub fn run(
     let schema = read_schema(schema_path).or_fail(json)?;
     pith_core::structured::schema::check(&schema).or_fail(json)?;
     let limits = Limits::default();
-    let source = match file {
-        None => Source::Bytes {
-            bytes: stdin_bytes(&limits).or_fail(json)?,
-            name: "standard input".into(),
-        },
-        Some(p) if p == Path::new("-") => Source::Bytes {
-            bytes: stdin_bytes(&limits).or_fail(json)?,
-            name: "standard input".into(),
-        },
-        Some(p) => Source::File(p.to_path_buf()),
-    };
+    let source = document_source(file, &limits).or_fail(json)?;
     let text = summary::read(source, &limits).or_fail(json)?.doc.text;
     let pool = crate::serve::pool(args).or_fail(json)?;
     let pinned = match pool.models().first() {
@@ -102,13 +92,6 @@ pub fn run(
         );
     }
     Ok(ExitCode::from(3))
-}
-
-fn stdin_bytes(limits: &Limits) -> pith_core::Result<Vec<u8>> {
-    let limit = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
-    let (bytes, total) = read_stdin(limit)?;
-    pith_core::documents::check_size(total, limits)?;
-    Ok(bytes)
 }
 
 /// The schema file, parsed, with where it is wrong when it is not JSON.

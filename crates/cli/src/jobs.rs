@@ -43,6 +43,27 @@ pub fn read_stdin(limit: usize) -> Result<(Vec<u8>, u64)> {
     Ok((bytes, total))
 }
 
+/// A document to read: the file named, or standard input for `-` or no
+/// name, refused by its whole size when over the documents' limit.
+pub fn document_source(
+    file: Option<&std::path::Path>,
+    limits: &pith_core::documents::Limits,
+) -> Result<pith_core::flows::summary::Source> {
+    use pith_core::flows::summary::Source;
+    match file {
+        Some(p) if p != std::path::Path::new("-") => Ok(Source::File(p.to_path_buf())),
+        _ => {
+            let limit = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
+            let (bytes, total) = read_stdin(limit)?;
+            pith_core::documents::check_size(total, limits)?;
+            Ok(Source::Bytes {
+                bytes,
+                name: "standard input".into(),
+            })
+        }
+    }
+}
+
 /// Text from the argument, or standard input for `-` / no argument.
 fn input_text(text: Option<String>) -> Result<String> {
     match text.as_deref() {

@@ -1,11 +1,11 @@
 //! `pith summarize FILE`: the whole document, part by part, with a progress
 //! bar on a terminal; the result is saved in the history as a conversation.
 
-use crate::jobs::{cancel_on_ctrl_c, read_stdin, start};
+use crate::jobs::{cancel_on_ctrl_c, document_source, start};
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::documents::Limits;
 use pith_core::engine::Priority;
-use pith_core::flows::summary::{self, Source};
+use pith_core::flows::summary;
 use pith_core::tasks::document::{Progress, Stage};
 use pith_core::tasks::summarize::SummaryLength;
 use pith_llama::LlamaEngine;
@@ -20,17 +20,7 @@ pub fn run(
     json: bool,
 ) -> Result<(), Failure> {
     let limits = Limits::default();
-    let source = if file == Path::new("-") {
-        let limit = usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX);
-        let (bytes, total) = read_stdin(limit).or_fail(json)?;
-        pith_core::documents::check_size(total, &limits).or_fail(json)?;
-        Source::Bytes {
-            bytes,
-            name: "standard input".into(),
-        }
-    } else {
-        Source::File(file.to_path_buf())
-    };
+    let source = document_source(Some(file), &limits).or_fail(json)?;
     let read = summary::read(source, &limits).or_fail(json)?;
     let history = crate::history::open_store()
         .map_err(|e| eprintln!("pith: the summary will not be saved in the history: {e}"))
