@@ -213,6 +213,27 @@ pub fn signals(text: &str) -> Vec<Signal> {
     out
 }
 
+/// The router's choice among the local models only, for work a remote
+/// endpoint cannot take (`what`: "rewrites", "tools and JSON formats"):
+/// where the router would send it there, the smallest local model answers
+/// and the reason says so.
+pub fn route_locally(
+    ask: &Request,
+    candidates: &[Candidate],
+    settings: &Settings,
+    what: &str,
+) -> Result<Route> {
+    let mut chosen = route(ask, candidates, settings)?;
+    if matches!(chosen.target, Target::Remote { .. }) {
+        let local = route(ask, candidates, &Settings::default())?;
+        chosen
+            .reason
+            .push_str(&format!("; {what} are answered locally"));
+        chosen.target = local.target;
+    }
+    Ok(chosen)
+}
+
 /// Picks the model for `request` among `installed`.
 pub fn route(request: &Request, installed: &[Candidate], settings: &Settings) -> Result<Route> {
     let mut fitting: Vec<&Candidate> = installed.iter().filter(|c| c.fits).collect();

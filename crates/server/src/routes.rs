@@ -323,33 +323,23 @@ async fn chat<B: Backend + 'static>(State(s): State<SharedState<B>>, request: Re
             signals: Vec::new(),
             larger_available: None,
         }),
-        None => routing::route(
+        None if structured.is_plain() => routing::route(
             &routing::Request::new(Task::Chat, last_user),
             &options.candidates,
             &options.settings,
         ),
+        // Tools and JSON shapes need a grammar: only a local model takes one.
+        None => routing::route_locally(
+            &routing::Request::new(Task::Chat, last_user),
+            &options.candidates,
+            &options.settings,
+            "tools and JSON formats",
+        ),
     };
-    let mut route = match route {
+    let route = match route {
         Ok(r) => r,
         Err(e) => return error(&ApiError::from_core(&e)),
     };
-    // Tools and JSON shapes need a grammar: only a local model takes one.
-    if !structured.is_plain() && matches!(route.target, Target::Remote { .. }) {
-        let local = routing::route(
-            &routing::Request::new(Task::Chat, last_user),
-            &options.candidates,
-            &routing::Settings::default(),
-        );
-        match local {
-            Ok(local) => {
-                route.target = local.target;
-                route
-                    .reason
-                    .push_str("; tools and JSON formats are answered locally");
-            }
-            Err(e) => return error(&ApiError::from_core(&e)),
-        }
-    }
     let id = format!("chatcmpl-{}", s.next_id.fetch_add(1, Ordering::SeqCst));
     let created = now();
     match route.target {

@@ -100,12 +100,12 @@ pub fn rephrase_routed(
         Start::Model(id) if !request.larger => (id.clone(), pinned(id, "the model in use"), None),
         Start::Model(id) => {
             let pool = from_model(id, &candidates());
-            let route = local_route(&ask, &pool, settings)?;
+            let route = routing::route_locally(&ask, &pool, settings, "rewrites")?;
             (local_id(&route)?, route, Some(pool))
         }
         Start::Routed => {
             let pool = candidates();
-            let route = local_route(&ask, &pool, settings)?;
+            let route = routing::route_locally(&ask, &pool, settings, "rewrites")?;
             (local_id(&route)?, route, Some(pool))
         }
     };
@@ -206,23 +206,6 @@ fn from_model(id: &str, candidates: &[Candidate]) -> Vec<Candidate> {
         });
     }
     pool
-}
-
-/// The router's local choice. A rewrite never goes to the remote
-/// endpoint: where the router would send it there, the smallest local
-/// model answers and the reason says so.
-fn local_route(
-    ask: &routing::Request,
-    candidates: &[Candidate],
-    settings: &routing::Settings,
-) -> Result<Route> {
-    let mut route = routing::route(ask, candidates, settings)?;
-    if matches!(route.target, Target::Remote { .. }) {
-        let local = routing::route(ask, candidates, &routing::Settings::default())?;
-        route.reason.push_str("; rewrites are answered locally");
-        route.target = local.target;
-    }
-    Ok(route)
 }
 
 fn local_id(route: &Route) -> Result<String> {
