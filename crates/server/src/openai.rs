@@ -490,24 +490,23 @@ pub fn tool_calls(id: &str, calls: &[ToolCall], streamed: bool) -> Vec<Value> {
         .collect()
 }
 
-/// The assistant's message and finish reason: text, or tool calls.
-pub fn message(g: &Generation, answer: Option<&Answer>, id: &str) -> (Value, &'static str) {
+/// Why the answer ended: its calls, or how generation stopped.
+pub fn finish(g: &Generation, answer: Option<&Answer>) -> &'static str {
+    match answer {
+        Some(a) if !a.calls.is_empty() => "tool_calls",
+        _ => finish_reason(g.stop_reason),
+    }
+}
+
+/// The assistant's message: text, or tool calls.
+pub fn message(g: &Generation, answer: Option<&Answer>, id: &str) -> Value {
     match answer {
         Some(a) if !a.calls.is_empty() => {
             let content = (!a.content.is_empty()).then(|| a.content.clone());
-            (
-                json!({"role": "assistant", "content": content, "tool_calls": tool_calls(id, &a.calls, false)}),
-                "tool_calls",
-            )
+            json!({"role": "assistant", "content": content, "tool_calls": tool_calls(id, &a.calls, false)})
         }
-        Some(a) => (
-            json!({"role": "assistant", "content": a.content}),
-            finish_reason(g.stop_reason),
-        ),
-        None => (
-            json!({"role": "assistant", "content": g.text}),
-            finish_reason(g.stop_reason),
-        ),
+        Some(a) => json!({"role": "assistant", "content": a.content}),
+        None => json!({"role": "assistant", "content": g.text}),
     }
 }
 
@@ -519,7 +518,6 @@ pub fn completion(
     answer: Option<&Answer>,
     note: Value,
 ) -> Value {
-    let (message, finish) = message(g, answer, id);
     json!({
         "id": id,
         "object": "chat.completion",
@@ -527,8 +525,8 @@ pub fn completion(
         "model": model,
         "choices": [{
             "index": 0,
-            "message": message,
-            "finish_reason": finish,
+            "message": message(g, answer, id),
+            "finish_reason": finish(g, answer),
         }],
         "usage": {
             "prompt_tokens": g.prompt_tokens,

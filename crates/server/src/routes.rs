@@ -539,7 +539,7 @@ async fn local_chat<B: Backend + 'static>(
                 st.finished = true;
                 let last = match done {
                     Ok((g, answer)) => {
-                        let (_, finish) = openai::message(&g, answer.as_ref(), &st.id);
+                        let finish = openai::finish(&g, answer.as_ref());
                         let chunk =
                             |delta| openai::chunk(&st.id, st.created, &st.model, delta, None, None);
                         let mut out = String::new();
