@@ -434,7 +434,11 @@ async fn local_chat<B: Backend + 'static>(
                 .engine(&job_model)
                 .map_err(|e| ApiError::from_core(&e))
                 .and_then(|(engine, swap)| {
-                    let template = engine.chat_template();
+                    // The template is read from the model only for tools.
+                    let template = structured
+                        .calls_tools()
+                        .then(|| engine.chat_template())
+                        .flatten();
                     let (prompt, constraint, format) =
                         req.prompt(&structured, template.as_ref())?;
                     let tokens = engine
