@@ -12,6 +12,7 @@ mod extract;
 mod history;
 mod jobs;
 mod models;
+mod run;
 mod serve;
 mod summarize;
 
@@ -118,6 +119,18 @@ enum Command {
         verbose: bool,
         #[command(flatten)]
         model: ModelArgs,
+    },
+    /// Run a command: action-items (a checklist of the text's tasks), event
+    /// (an .ics calendar event for the meeting it describes), reply (a reply
+    /// in a tone, saved as a conversation), or one of your commands.
+    ///
+    /// Exit status 3: the result failed Pith's check (why is on standard
+    /// error). Relative dates count from --today.
+    Run(Box<run::RunArgs>),
+    /// Your commands: list, export, import (the Commands page of the app).
+    Commands {
+        #[command(subcommand)]
+        command: run::CommandsCommand,
     },
     /// Chat, saved in the history. Interactive on a terminal; otherwise each
     /// input line is one turn and each reply is printed followed by a blank line.
@@ -238,6 +251,8 @@ fn run(cli: Cli) -> ExitCode {
             return extract::run(&model, &schema, file.as_deref(), max_tokens, json, verbose)
                 .unwrap_or_else(Failure::report)
         }
+        Command::Run(args) => return run::run(&args).unwrap_or_else(Failure::report),
+        Command::Commands { command } => run::commands(command),
         Command::Rephrase {
             mode,
             text,

@@ -11,11 +11,14 @@
 //! - [`summary`]: read a document, summarize it, save it as a conversation;
 //! - [`extract`]: a JSON value for a schema, escalated to the larger model
 //!   when the small one's fails the schema or the text;
+//! - [`commands`]: the built-in workflows (action items, a calendar
+//!   event, a reply) and the user's commands, routed and checked;
 //! - [`conversations`]: delete a conversation with its saved model state;
 //! - [`prepare`]: copied text evaluated for the hotkey before the key press;
 //! - [`machine`]: the machine-fit report of the model panel and
 //!   `pith models recommend`.
 
+pub mod commands;
 pub mod conversations;
 pub mod extract;
 pub mod machine;

@@ -10,11 +10,14 @@
 //! - [`models`]: finding model files and checking GGUF headers;
 //! - [`history`]: conversations in SQLite, search and export;
 //! - [`hardware`]: what the machine offers;
+//! - [`commands`]: the built-in workflows and the user's own commands
+//!   (running them is `flows::commands`);
 //! - [`settings`]: the user's `settings.toml`; [`window`]: where the
 //!   desktop window opens;
 //! - [`error`]: one error type with codes the UI branches on.
 
 pub mod clipboard;
+pub mod commands;
 pub mod documents;
 pub mod engine;
 pub mod error;

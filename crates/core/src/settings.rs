@@ -16,6 +16,12 @@
 //! theme = "system"        # system, light or dark
 //! auto_paste = false      # after Accept, paste into the window that had the focus (X11)
 //! model = "/path/to/a/model.gguf"   # the model to load; else the default
+//!
+//! [[commands]]            # the user's own commands (the Commands page)
+//! name = "to-french"
+//! instruction = "Translate into French: {text}"
+//! output = "clipboard"    # popup, clipboard, folder or conversation
+//! hotkey = "Ctrl+Alt+F"
 //! ```
 
 use crate::error::{Error, Result};
@@ -33,6 +39,9 @@ pub struct UserSettings {
     pub remote: RemoteSettings,
     #[serde(default)]
     pub app: AppSettings,
+    /// The user's commands, checked as a whole (`commands::validate`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<crate::commands::CustomCommand>,
 }
 
 /// The desktop app's settings.
@@ -264,6 +273,7 @@ impl UserSettings {
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut checked = self.clone();
         checked.app.hotkey = normalize_hotkey(&self.app.hotkey)?;
+        checked.commands = crate::commands::validate(&self.commands, &checked.app.hotkey)?;
         let fresh = toml::to_string_pretty(&checked)
             .map_err(|e| Error::InvalidInput(format!("the settings cannot be written: {e}")))?;
         let text = match std::fs::read_to_string(path) {

@@ -195,17 +195,23 @@ fn clauses(text: &str) -> usize {
 }
 
 /// Checks `output` as a `mode` rewrite of `input`.
+/// The first phrase of an assistant talking that `output` has and
+/// `input` has not.
+pub fn assistant_phrase(input: &str, output: &str) -> Option<&'static str> {
+    let (input_n, output_n) = (normalize(input), normalize(output));
+    ASSISTANT_PHRASES
+        .iter()
+        .find(|p| output_n.contains(*p) && !input_n.contains(*p))
+        .copied()
+}
+
 pub fn check_rephrase(input: &str, output: &str, mode: RephraseMode) -> Result<(), Rejection> {
     let out = output.trim();
     if out.is_empty() {
         return Err(Rejection::Empty);
     }
-    let (input_n, output_n) = (normalize(input), normalize(out));
-    if let Some(phrase) = ASSISTANT_PHRASES
-        .iter()
-        .find(|p| output_n.contains(*p) && !input_n.contains(*p))
-    {
-        return Err(Rejection::AnsweredInstead((*phrase).to_string()));
+    if let Some(phrase) = assistant_phrase(input, out) {
+        return Err(Rejection::AnsweredInstead(phrase.to_string()));
     }
 
     let in_words = words(input).len();

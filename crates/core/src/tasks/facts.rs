@@ -34,7 +34,7 @@ impl Source {
         })
     }
 
-    fn contains_word(&self, word: &str) -> bool {
+    pub(crate) fn contains_word(&self, word: &str) -> bool {
         let word = normalize(word);
         self.normalized.match_indices(&word).any(|(i, _)| {
             let before = self.normalized[..i].chars().next_back();
@@ -70,18 +70,23 @@ fn normalize(text: &str) -> String {
 /// The first detail of `summary` that `source` does not support, described
 /// for the person reading.
 pub fn unsupported_detail(source: &Source, summary: &str) -> Option<String> {
+    unsupported_in(source, summary, "summary")
+}
+
+/// [`unsupported_detail`] for any text `what` names ("reply", "summary").
+pub fn unsupported_in(source: &Source, summary: &str, what: &str) -> Option<String> {
     if let Some(q) = quotes(summary).into_iter().find(|q| !source.contains(q)) {
         return Some(format!("the quote \u{201c}{q}\u{201d} is not in the text"));
     }
     if let Some(n) = numbers(summary).into_iter().find(|n| !source.contains(n)) {
-        return Some(format!("the summary states {n}, which the text does not"));
+        return Some(format!("the {what} states {n}, which the text does not"));
     }
     if let Some(name) = names(summary)
         .into_iter()
         .find(|n| !source.contains_word(n))
     {
         return Some(format!(
-            "the summary names \u{201c}{name}\u{201d}, which the text does not mention"
+            "the {what} names \u{201c}{name}\u{201d}, which the text does not mention"
         ));
     }
     None
