@@ -76,6 +76,17 @@ mod tests {
             hotkey::rewrite::RephraseDone,
             hotkey::shortcut::HotkeyStatus,
             history::Rewrite,
+            pith_core::commands::Input,
+            pith_core::commands::Output,
+            pith_core::commands::CustomCommand,
+            pith_core::commands::Imported,
+            pith_core::commands::ics::EventDraft,
+            flows::commands::Tone,
+            flows::commands::CommandResult,
+            crate::workflows::BuiltinCommand,
+            crate::workflows::CommandsView,
+            crate::workflows::CommandRun,
+            hotkey::commands::CommandDone,
         );
         format!(
             "// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.\n\

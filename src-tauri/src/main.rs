@@ -23,6 +23,7 @@ mod models;
 mod settings;
 mod state;
 mod window;
+mod workflows;
 
 use tauri::Manager;
 
@@ -52,6 +53,9 @@ fn main() {
         .manage(settings::OnShortcutChange(|app, shortcut| {
             hotkey::shortcut::register(app, shortcut);
         }))
+        .manage(workflows::OnCommandsChange(
+            hotkey::shortcut::register_commands,
+        ))
         .on_window_event(move |w, event| match event {
             tauri::WindowEvent::DragDrop(drag) => documents::on_drag_drop(w.app_handle(), drag),
             // Only the main window's place is remembered (the popup opens by

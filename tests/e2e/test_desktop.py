@@ -501,6 +501,77 @@ class WindowTest(unittest.TestCase):
             driver.close()
 
     @retry_if_driver_crashed
+    def test_a_command_made_on_the_commands_page_gets_a_shortcut_that_rewrites_the_clipboard(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-commands-")
+        # Another program (a second Pith) holds Ctrl+Alt+Y.
+        held = tempfile.mkdtemp(prefix="pith-e2e-holder-")
+        (pathlib.Path(held) / "settings.toml").write_text('[app]\nhotkey = "Ctrl+Alt+Y"\n')
+        holder = subprocess.Popen([app_binary()], env=dict(self.screen.env, PITH_DATA_DIR=held),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        driver = None
+        original = "please send me the slides before the meeting on friday"
+        try:
+            self.screen.find_window("^Pith$", visible=True)
+            time.sleep(2)
+            driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            driver.click(".commands-button")
+            wait_for(lambda: driver.find(".new-command"), 20, "the Commands page")
+            driver.click(".new-command")
+            script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; " \
+                     "e.dispatchEvent(new Event('change')); return true;"
+            set_value = lambda css, v: driver.script(script, css, v)  # noqa: E731
+            set_value("#command-name", "shout")
+            set_value("#command-instruction", "Rewrite this message in capital letters: {text}")
+            set_value("#command-output", "clipboard")
+            set_value("#command-hotkey", "ctrl+alt+y")
+            driver.click(".save-command")
+            refusal = wait_for(lambda: driver.text(".commands-status.error"), 20, "the refusal")
+            self.assertIn("Ctrl+Alt+Y", refusal)
+            self.assertIn("could not be registered", refusal)
+            settings = pathlib.Path(data) / "settings.toml"
+            self.assertFalse(settings.exists() and "shout" in settings.read_text(), "nothing was saved")
+            set_value("#command-hotkey", "ctrl+alt+t")
+            driver.click(".save-command")
+            wait_for(lambda: driver.text(".commands-status") == "Saved shout.", 20, "the command to be saved")
+            stored = settings.read_text()
+            self.assertIn('name = "shout"', stored)
+            self.assertIn('hotkey = "Ctrl+Alt+T"', stored)
+            self.assertIn("Ctrl+Alt+T", driver.text('[data-name="shout"] kbd'))
+
+            # The built-in workflows run from the same page, on the real model.
+            set_value("#command-text", "Hi team,\n\nThanks for the meeting today.\n"
+                      "Maria will send the revised budget to the client by Friday.\n"
+                      "Tom needs to book the conference room for the workshop.\n\nBest,\nAnna")
+            set_value("#command-command", "action-items")
+            driver.click(".run-command")
+            checklist = wait_for(lambda: driver.text(".command-result .checklist"), 120, "the action items")
+            self.assertIn("- [ ] ", checklist)
+            self.assertIn("Maria", checklist)
+            time.sleep(1)
+            self.screen.screenshot_drawn("commands.png")
+            # A day the text does not give is asked for, never guessed.
+            set_value("#command-text", "Let's get together next week in the Blue Room to talk about the budget.")
+            set_value("#command-command", "event")
+            driver.click(".run-command")
+            wait_for(lambda: driver.find(".event-form"), 120, "the event form")
+            self.assertIn("Which day is it?", driver.text(".event-form"))
+            self.assertTrue(driver.script("return document.querySelector('.save-event').disabled;"))
+
+            clipboard(self.screen, original)
+            press(self.screen, "ctrl+alt+t")
+            result = wait_for(lambda: (lambda c: c if c.strip() and c != original else None)(clipboard(self.screen)),
+                              180, "the command's result on the clipboard")
+            self.assertEqual(self.rewrites_in(data), [(original, result, "shout", 1)])
+            notice = wait_for(lambda: driver.text(".notice"), 20, "the notice")
+            self.assertIn("shout: the result is on the clipboard", notice)
+        finally:
+            holder.terminate()
+            holder.wait(timeout=20)
+            if driver:
+                driver.close()
+
+    @retry_if_driver_crashed
     def test_copied_text_is_prepared_before_the_shortcut_and_an_image_prepares_nothing(self):
         data = tempfile.mkdtemp(prefix="pith-e2e-prepare-")
         (pathlib.Path(data) / "settings.toml").write_text('[app]\nrephrase_mode = "proofread"\n')

@@ -2,6 +2,16 @@ import "./styles.css";
 import {
   appStatus,
   chatSend,
+  commandRun,
+  commandRunPending,
+  commandSaveFile,
+  commandsExport,
+  commandsImport,
+  commandsSave,
+  commandsView,
+  eventSave,
+  onCommandDone,
+  onOpenConversation,
   chatStop,
   conversationMessages,
   conversations,
@@ -48,6 +58,7 @@ import {
   setMessageText,
   summaryNote,
 } from "./chat";
+import { commandsPanel } from "./commands";
 import { el } from "./dom";
 import { dropOverlay, summaryCard } from "./documents";
 import { downloadRow, modelPanel } from "./models";
@@ -66,7 +77,7 @@ class App {
   private active: number | null = null;
   private sending = false;
   /** The panel shown in place of a conversation, if any. */
-  private panel: "models" | "settings" | "rewrites" | null = null;
+  private panel: "models" | "settings" | "rewrites" | "commands" | null = null;
   private hotkey: HotkeyStatus | null = null;
 
   private pill: HTMLElement = el("span");
@@ -106,11 +117,13 @@ class App {
     open.addEventListener("click", () => void this.pickAndSummarize());
     const models = el("button", { class: "models-button", type: "button" }, "Model & hardware");
     models.addEventListener("click", () => void this.showModels());
+    const commandsButton = el("button", { class: "commands-button", type: "button" }, "Commands");
+    commandsButton.addEventListener("click", () => void this.showCommands());
     const rewritesButton = el("button", { class: "rewrites-button", type: "button" }, "Rewrites");
     rewritesButton.addEventListener("click", () => void this.showRewrites());
     const settings = el("button", { class: "settings-button", type: "button" }, "Settings");
     settings.addEventListener("click", () => void this.showSettings());
-    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, rewritesButton, settings, this.modelLine);
+    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, commandsButton, rewritesButton, settings, this.modelLine);
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => void this.refreshList(), 200);
@@ -383,6 +396,44 @@ class App {
     }
   }
 
+  /** The Commands page: workflows and the user's commands. */
+  async showCommands(): Promise<void> {
+    const from = this.active;
+    if (!this.enterPanel()) return;
+    this.panel = "commands";
+    await this.refreshList();
+    try {
+      const view = await commandsView();
+      const transcript = from === null ? "" : (await conversationMessages(from)).map((m) => `${m.role === "user" ? "Me" : "Assistant"}: ${m.text}`).join("\n\n");
+      this.messages.replaceChildren(
+        commandsPanel(view, {
+          save: commandsSave,
+          run: (name, text, onPiece, options) => {
+            const own = view.commands.find((c) => c.name === name);
+            const input = options.command?.input ?? own?.input;
+            return commandRun(name, !text.trim() && input === "conversation" ? transcript : text, onPiece, options);
+          },
+          stop: chatStop,
+          openFile,
+          saveEvent: eventSave,
+          exportAll: commandsExport,
+          importAll: commandsImport,
+          openConversation: (id) => void this.openConversation(id),
+        }),
+      );
+      this.messages.scrollTop = 0;
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  /** A command run from its shortcut finished. */
+  commandDone(message: string): void {
+    this.showNotice(message);
+    if (this.panel === "rewrites") void this.showRewrites();
+    void this.refreshList();
+  }
+
   /** The settings form in place of the conversation. */
   async showSettings(): Promise<void> {
     if (!this.enterPanel()) return;
@@ -551,6 +602,8 @@ if (root && location.hash === "#popup") {
     stop: rephraseStop,
     cancel: rephraseCancel,
     summarize: rephraseSummarize,
+    runCommand: commandRunPending,
+    saveFile: commandSaveFile,
   });
   popup.mount(root);
   void onRephraseRequest((p) => void popup.open(p));
@@ -562,6 +615,8 @@ if (root && location.hash === "#popup") {
   void onHotkeyStatus((s) => app.setHotkey(s));
   void hotkeyStatus().then((s) => s.shortcut && app.setHotkey(s));
   void onRewritesChanged(() => app.rewritesChanged());
+  void onCommandDone((m) => app.commandDone(m));
+  void onOpenConversation((id) => void app.openConversation(id));
   appStatus()
     .then((s) => app.setEngine(s.engine))
     .catch((e: unknown) => app.setEngine({ state: "failed", error: { code: "IO", message: String(e) } }));

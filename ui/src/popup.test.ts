@@ -8,6 +8,8 @@ const pending = (over: Partial<Pending> = {}): Pending => ({
   mode: "proofread",
   modes: ["proofread", "rewrite", "friendly", "professional", "concise", "bullets"],
   problem: null,
+  commands: ["action-items", "event", "reply", "to-french"],
+  command: null,
   ...over,
 });
 
@@ -24,6 +26,12 @@ function api(over: Partial<PopupApi> = {}): PopupApi {
     stop: vi.fn(async () => {}),
     cancel: vi.fn(async () => {}),
     summarize: vi.fn(async () => {}),
+    runCommand: vi.fn(async (name: string, on: (e: RephraseEvent) => void) => {
+      on({ event: "attempt", n: 1 });
+      on({ event: "piece", text: "le chat" });
+      return { text: "le chat", command: name, model: "m", escalated: false, notes: [], is_file: false };
+    }),
+    saveFile: vi.fn(async () => "/tmp/event.ics"),
     ...over,
   };
 }
@@ -114,5 +122,34 @@ describe("rephrase popup", () => {
     const view = diffView("<b>x</b>", '<img src="http://e/x.png">');
     expect(view.querySelector("img")).toBeNull();
     expect(view.textContent).toContain("<img");
+  });
+});
+
+describe("commands in the popup", () => {
+  it("lists the commands beside the modes and runs one when its button is pressed", async () => {
+    const a = api();
+    const [popup, root] = mounted(a);
+    await popup.open(pending());
+    const buttons = [...root.querySelectorAll<HTMLElement>("[data-command]")].map((b) => b.textContent);
+    expect(buttons).toEqual(["action-items", "event", "reply", "to-french"]);
+    root.querySelector<HTMLElement>('[data-command="to-french"]')?.click();
+    await vi.waitFor(() => expect(root.querySelector(".popup-result")?.textContent).toContain("le chat"));
+    expect(a.runCommand).toHaveBeenCalledWith("to-french", expect.any(Function));
+    expect(root.querySelector('[data-command="to-french"]')?.getAttribute("aria-pressed")).toBe("true");
+    key("Enter");
+    await vi.waitFor(() => expect(a.accept).toHaveBeenCalled());
+  });
+
+  it("runs the command its shortcut named at once, and saves a file result instead of copying it", async () => {
+    const a = api({
+      runCommand: vi.fn(async () => ({ text: "BEGIN:VCALENDAR", command: "event", model: "m", escalated: false, notes: [], is_file: true })),
+    });
+    const [popup, root] = mounted(a);
+    await popup.open(pending({ command: "event" }));
+    expect(a.run).not.toHaveBeenCalled();
+    expect(root.querySelector(".popup-accept")?.textContent).toBe("Save…");
+    key("Enter");
+    await vi.waitFor(() => expect(a.saveFile).toHaveBeenCalled());
+    expect(a.accept).not.toHaveBeenCalled();
   });
 });

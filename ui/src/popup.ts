@@ -3,7 +3,7 @@
 // lets the user accept (Enter), retry, switch modes, or cancel (Esc). The
 // text itself stays in Rust; Accept asks Rust to put its own result on the
 // clipboard.
-import type { ErrorPayload, Pending, RephraseDone, RephraseEvent, RephraseMode } from "./api";
+import type { CommandDone, ErrorPayload, Pending, RephraseDone, RephraseEvent, RephraseMode } from "./api";
 import { wordDiff } from "./diff";
 import { el } from "./dom";
 
@@ -14,6 +14,10 @@ export interface PopupApi {
   stop(): Promise<void>;
   cancel(): Promise<void>;
   summarize(): Promise<void>;
+  /** Runs a command (a workflow or the user's) on the pending text. */
+  runCommand(name: string, onEvent: (e: RephraseEvent) => void): Promise<CommandDone>;
+  /** Accept for a result that is a file: saved where the user picks. */
+  saveFile(): Promise<string | null>;
 }
 
 function isError(e: unknown): e is ErrorPayload {
@@ -44,6 +48,10 @@ export function diffView(before: string, after: string): HTMLElement {
 export class Popup {
   private current: Pending | null = null;
   private mode: RephraseMode = "rewrite";
+  /** The command shown instead of a mode, if any. */
+  private command: string | null = null;
+  /** The result shown is a file to save, not text for the clipboard. */
+  private isFile = false;
   private ready = false;
   private readonly modes = el("div", { class: "modes", role: "group", "aria-label": "Mode" });
   private readonly result = el("div", { class: "popup-result", "aria-live": "polite", "aria-label": "Result" });
@@ -60,12 +68,14 @@ export class Popup {
     this.accept.title = "Put the result on the clipboard (Enter)";
     this.cancel.title = "Close and leave the clipboard as it was (Esc)";
     this.accept.addEventListener("click", () => void this.doAccept());
-    this.retry.addEventListener("click", () => void this.run(this.mode, true));
+    this.retry.addEventListener("click", () => void (this.command ? this.runCommand(this.command) : this.run(this.mode, true)));
     this.cancel.addEventListener("click", () => void this.api.cancel());
     this.summarize.addEventListener("click", () => void this.api.summarize());
     this.modes.addEventListener("click", (e) => {
       const m = (e.target as HTMLElement).closest<HTMLElement>("[data-mode]")?.dataset.mode as RephraseMode | undefined;
-      if (m && m !== this.mode) void this.switchMode(m);
+      const c = (e.target as HTMLElement).closest<HTMLElement>("[data-command]")?.dataset.command;
+      if (m && (m !== this.mode || this.command)) void this.switchMode(m);
+      else if (c && c !== this.command) void this.switchCommand(c);
     });
     document.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
@@ -95,9 +105,13 @@ export class Popup {
     if (this.current?.id === p.id) return;
     this.current = p;
     this.mode = p.mode;
+    this.command = p.command;
     this.modes.replaceChildren(
       ...p.modes.map((m) =>
-        el("button", { type: "button", class: "mode", "data-mode": m, "aria-pressed": String(m === p.mode) }, MODE_LABELS[m] ?? m),
+        el("button", { type: "button", class: "mode", "data-mode": m, "aria-pressed": String(!p.command && m === p.mode) }, MODE_LABELS[m] ?? m),
+      ),
+      ...p.commands.map((c) =>
+        el("button", { type: "button", class: "mode command", "data-command": c, "aria-pressed": String(c === p.command) }, c),
       ),
     );
     this.summarize.hidden = true;
@@ -106,7 +120,8 @@ export class Popup {
       this.showProblem(p.problem);
       return;
     }
-    await this.run(p.mode, false);
+    if (p.command) await this.runCommand(p.command);
+    else await this.run(p.mode, false);
   }
 
   private showProblem(e: ErrorPayload): void {
@@ -130,10 +145,55 @@ export class Popup {
     this.retry.disabled = !ready;
   }
 
-  private async switchMode(mode: RephraseMode): Promise<void> {
-    for (const b of this.modes.querySelectorAll<HTMLElement>("[data-mode]")) {
-      b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+  private press(mode: string | null, command: string | null): void {
+    for (const b of this.modes.querySelectorAll<HTMLElement>("button")) {
+      const on = command ? b.dataset.command === command : b.dataset.mode === mode;
+      b.setAttribute("aria-pressed", String(on));
     }
+  }
+
+  private async switchCommand(name: string): Promise<void> {
+    this.press(null, name);
+    await this.api.stop();
+    await this.runCommand(name);
+  }
+
+  /** Runs a command on the pending text; its result is shown like a rewrite. */
+  async runCommand(name: string): Promise<void> {
+    const p = this.current;
+    if (!p || p.problem) return;
+    this.command = name;
+    this.setReady(false);
+    this.cancel.textContent = "Cancel";
+    this.note.classList.remove("error");
+    this.note.textContent = `Running ${name}…`;
+    const stream = el("p", { class: "streaming" });
+    this.result.replaceChildren(stream);
+    try {
+      const done = await this.api.runCommand(name, (e) => {
+        if (e.event === "attempt") stream.textContent = "";
+        else stream.textContent += e.text;
+      });
+      if (this.current !== p || this.command !== name) return;
+      this.isFile = done.is_file;
+      this.result.replaceChildren(done.is_file ? el("pre", { class: "file-result" }, done.text) : diffView(p.original, done.text));
+      this.result.dataset.text = done.text;
+      this.accept.textContent = done.is_file ? "Save…" : "Accept";
+      const notes = done.notes.length ? `${done.notes.join("; ")} · ` : "";
+      this.note.textContent = `${notes}${done.escalated ? `Written by the larger ${done.model} · ` : ""}Enter ${done.is_file ? "saves" : "accepts"} · Esc cancels`;
+      this.setReady(true);
+      this.accept.focus();
+    } catch (e) {
+      if (this.current !== p || this.command !== name) return;
+      if (isError(e) && e.code === "CANCELLED") return;
+      this.showProblem(isError(e) ? e : { code: "INFERENCE", message: String(e) });
+      this.retry.disabled = false;
+    }
+  }
+
+  private async switchMode(mode: RephraseMode): Promise<void> {
+    this.press(mode, null);
+    this.command = null;
     await this.api.stop();
     await this.run(mode, false);
   }
@@ -142,6 +202,9 @@ export class Popup {
     const p = this.current;
     if (!p || p.problem) return;
     this.mode = mode;
+    this.command = null;
+    this.isFile = false;
+    this.accept.textContent = "Accept";
     this.setReady(false);
     this.cancel.textContent = "Cancel";
     this.note.classList.remove("error");
@@ -154,7 +217,7 @@ export class Popup {
         if (e.event === "attempt") stream.textContent = "";
         else stream.textContent += e.text;
       });
-      if (this.current !== p || this.mode !== mode) return;
+      if (this.current !== p || this.mode !== mode || this.command) return;
       this.result.replaceChildren(diffView(p.original, done.text));
       this.result.dataset.text = done.text;
       this.note.textContent = done.unchanged
@@ -176,7 +239,15 @@ export class Popup {
     if (!this.ready) return;
     this.setReady(false);
     try {
-      await this.api.accept();
+      if (this.isFile) {
+        const saved = await this.api.saveFile();
+        if (saved === null) {
+          this.setReady(true);
+          return;
+        }
+      } else {
+        await this.api.accept();
+      }
       this.current = null;
     } catch (e) {
       this.showProblem(isError(e) ? e : { code: "IO", message: String(e) });

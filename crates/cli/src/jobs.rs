@@ -199,6 +199,7 @@ pub fn rephrase(
             mode: r.mode,
             accepted: true,
             model: model.clone(),
+            command: None,
         };
         let recorded = crate::history::open_store().and_then(|mut h| record.save(&mut h));
         if let Err(e) = recorded {

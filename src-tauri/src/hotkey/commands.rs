@@ -9,13 +9,19 @@ use crate::documents::{ChosenFile, DropEvent, DROP_EVENT};
 use crate::engine::{self, App};
 use crate::state::{lock, Reply};
 use crate::window::{show_main, MAIN};
+use pith_core::flows::commands::{RunOptions, Target};
+use pith_core::flows::session::Finished;
 use pith_core::flows::session::{Pending, Record};
 use pith_core::flows::summary::Source;
 use pith_core::history::Rewrite;
 use pith_core::tasks::rephrase::RephraseMode;
+use pith_core::Error;
+use pith_llama::LlamaEngine;
+use serde::Serialize;
 use std::sync::PoisonError;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
 
 /// The text the popup is to rewrite, if any.
 #[tauri::command]
@@ -45,7 +51,7 @@ pub async fn rephrase_run(
     .await
 }
 
-fn record(app: &AppHandle, record: &Record) {
+pub fn record(app: &AppHandle, record: &Record) {
     let Ok(store) = app.state::<App>().history() else {
         return;
     };
@@ -134,4 +140,112 @@ pub fn rephrase_clipboard(app: AppHandle) {
 #[tauri::command]
 pub fn hotkey_status(hotkey: State<'_, Hotkey>) -> HotkeyStatus {
     lock(&hotkey.status).clone()
+}
+
+/// What the popup shows of a command's finished result.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct CommandDone {
+    pub text: String,
+    pub command: String,
+    pub model: String,
+    pub escalated: bool,
+    /// What the checks removed or could not settle.
+    pub notes: Vec<String>,
+    /// The result is a calendar file: Accept saves it (`command_save_file`).
+    pub is_file: bool,
+}
+
+/// Runs the command `name` on the pending text in the popup, streaming
+/// like a rewrite; a result that fails the checks is an error with why.
+#[tauri::command]
+pub async fn command_run_pending(
+    state: State<'_, App>,
+    hotkey: State<'_, Hotkey>,
+    name: String,
+    on_event: Channel<RephraseEvent>,
+) -> Reply<CommandDone> {
+    let (id, text) = lock(&hotkey.session).to_run()?;
+    hotkey.stop();
+    let settings = crate::settings::load()?;
+    let target = Target::find(&name, &settings.commands)?;
+    let options = RunOptions::now();
+    let job_target = target.clone();
+    let result = state
+        .run_rephrase(&hotkey.running, move |engine: &mut LlamaEngine, cancel| {
+            let mut shown = 0;
+            crate::workflows::run_job(engine, &job_target, &text, &options, cancel, &mut |n, p| {
+                if n != shown {
+                    shown = n;
+                    let _ = on_event.send(RephraseEvent::Attempt { n });
+                }
+                let _ = on_event.send(RephraseEvent::Piece {
+                    text: p.to_string(),
+                });
+            })
+        })
+        .await??;
+    if !result.ok() {
+        return Err(crate::workflows::flagged(&result));
+    }
+    let is_file = result.event.is_some();
+    if is_file && result.text.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "{}. Run \u{201c}event\u{201d} from the Commands page of the main window to give it.",
+            result.notes.join("; ")
+        ))
+        .into());
+    }
+    lock(&hotkey.session).finish(
+        id,
+        Finished {
+            text: result.text.clone(),
+            mode: settings.app.rephrase_mode,
+            model: result.model.clone(),
+            command: Some(name.clone()),
+        },
+    )?;
+    Ok(CommandDone {
+        text: result.text,
+        command: name,
+        model: result.model,
+        escalated: result.escalated,
+        notes: result.notes,
+        is_file,
+    })
+}
+
+/// Accept for a result that is a file (a calendar event): saved where the
+/// person chooses, recorded, and the popup closes; the clipboard is not
+/// touched. Nothing happens when they cancel the dialog.
+#[tauri::command]
+pub async fn command_save_file(app: AppHandle) -> Reply<Option<String>> {
+    let text = {
+        let hotkey = app.state::<Hotkey>();
+        let session = lock(&hotkey.session);
+        session.finished_text()?
+    };
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title("Save the event")
+        .set_file_name("event.ics")
+        .add_filter("Calendar", &["ics"]);
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+        .await
+        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let path = chosen
+        .into_path()
+        .map_err(|e| Error::InvalidInput(format!("cannot save there: {e}")))?;
+    std::fs::write(&path, &text)
+        .map_err(|e| Error::io(format!("could not write {}", path.display()), e))?;
+    let hotkey = app.state::<Hotkey>();
+    let saved = lock(&hotkey.session).accept(|_| Ok(()));
+    if let Ok(saved) = saved {
+        record(&app, &saved);
+    }
+    popup::hide(&app);
+    Ok(Some(path.display().to_string()))
 }

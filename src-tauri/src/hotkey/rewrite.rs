@@ -132,6 +132,7 @@ where
             text: rephrased.text.clone(),
             mode: rephrased.mode,
             model: routed.model.clone(),
+            command: None,
         },
     )?;
     Ok(RephraseDone {

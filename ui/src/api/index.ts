@@ -6,6 +6,13 @@ import type {
   AppSettings,
   AppStatus,
   ChatEvent,
+  CommandDone,
+  CommandRun,
+  CommandsView,
+  CustomCommand,
+  EventDraft,
+  Imported,
+  Tone,
   ChatSent,
   ChosenFile,
   Conversation,
@@ -189,4 +196,70 @@ export function onHotkeyStatus(handler: (s: HotkeyStatus) => void): Promise<Unli
 
 export function onRewritesChanged(handler: () => void): Promise<UnlistenFn> {
   return listen("rewrites-changed", () => handler());
+}
+
+// The Commands page: the built-in workflows and the user's commands.
+
+export function commandsView(): Promise<CommandsView> {
+  return invoke<CommandsView>("commands_view");
+}
+
+/** Saves the whole list (checked, shortcuts registered); resolves to it as stored. */
+export function commandsSave(commands: CustomCommand[]): Promise<CustomCommand[]> {
+  return invoke<CustomCommand[]>("commands_save", { commands });
+}
+
+/**
+ * Runs a saved command by `name`, or `command` as the form holds it (Try),
+ * on `text` or a chosen file; `deliver` sends the result where the command
+ * says (a folder, a conversation). `chatStop` cancels.
+ */
+export function commandRun(
+  name: string,
+  text: string,
+  onPiece: (piece: string) => void,
+  options: { command?: CustomCommand; file?: ChosenFile; tone?: Tone; deliver?: boolean } = {},
+): Promise<CommandRun> {
+  return invoke<CommandRun>("command_run", {
+    name,
+    command: options.command ?? null,
+    text,
+    file: options.file?.token ?? null,
+    tone: options.tone ?? "friendly",
+    deliver: options.deliver ?? false,
+    onPiece: new Channel<string>(onPiece),
+  });
+}
+
+/** Saves a completed event as an .ics file where the user picks; the path, or null. */
+export function eventSave(draft: EventDraft): Promise<string | null> {
+  return invoke<string | null>("event_save", { draft });
+}
+
+export function commandsExport(): Promise<string | null> {
+  return invoke<string | null>("commands_export");
+}
+
+export function commandsImport(): Promise<Imported | null> {
+  return invoke<Imported | null>("commands_import");
+}
+
+/** A command run from its shortcut finished: where its result went. */
+export function onCommandDone(handler: (message: string) => void): Promise<UnlistenFn> {
+  return listen<string>("command-done", (event) => handler(event.payload));
+}
+
+export function onOpenConversation(handler: (id: number) => void): Promise<UnlistenFn> {
+  return listen<number>("open-conversation", (event) => handler(event.payload));
+}
+
+// The popup's commands.
+
+export function commandRunPending(name: string, onEvent: (e: RephraseEvent) => void): Promise<CommandDone> {
+  return invoke<CommandDone>("command_run_pending", { name, onEvent: new Channel<RephraseEvent>(onEvent) });
+}
+
+/** Accept for a result that is a file (an event): saved where the user picks. */
+export function commandSaveFile(): Promise<string | null> {
+  return invoke<string | null>("command_save_file");
 }

@@ -290,7 +290,15 @@ id: number, original: string, mode: RephraseMode, modes: Array<RephraseMode>,
 /**
  * Why there is nothing to rewrite (an empty clipboard, an image).
  */
-problem: ErrorPayload | null, };
+problem: ErrorPayload | null, 
+/**
+ * The commands the popup offers beside the modes.
+ */
+commands: Array<string>, 
+/**
+ * The command to run at once (its own shortcut was pressed).
+ */
+command: string | null, };
 
 export type RephraseEvent = { "event": "attempt", n: number, } | { "event": "piece", text: string, };
 
@@ -325,3 +333,159 @@ accepted: boolean, model: string | null,
  * Unix milliseconds.
  */
 created_at: number, };
+
+/**
+ * Where a command's text comes from.
+ */
+export type Input = "clipboard" | "file" | "conversation";
+
+/**
+ * Where a command's result goes.
+ */
+export type Output = "popup" | "clipboard" | "folder" | "conversation";
+
+/**
+ * One of the user's commands.
+ */
+export type CustomCommand = { 
+/**
+ * Lowercase letters, digits and dashes: `pith run NAME`.
+ */
+name: string, 
+/**
+ * What to do, with `{text}` where the text goes.
+ */
+instruction: string, input: Input, output: Output, 
+/**
+ * The folder new files go to, when `output` is `folder`.
+ */
+folder?: string, 
+/**
+ * An installed model's id; none: the router's choice.
+ */
+model?: string, 
+/**
+ * A JSON Schema the result must follow (the result is then JSON).
+ */
+schema?: string, 
+/**
+ * A global shortcut of its own, such as `Ctrl+Alt+T`.
+ */
+hotkey?: string, };
+
+/**
+ * What an import did.
+ */
+export type Imported = { 
+/**
+ * The whole list to save: the existing commands with the imported
+ * ones added or, by name, replaced.
+ */
+commands: Array<CustomCommand>, added: Array<string>, replaced: Array<string>, };
+
+/**
+ * An event as found in a text, resolved as far as the text allows.
+ */
+export type EventDraft = { title: string, 
+/**
+ * The date and the time as the text wrote them.
+ */
+date_text: string | null, time_text: string | null, location: string | null, 
+/**
+ * `YYYY-MM-DD`; none when the text does not say which day (the
+ * window asks; the command line refuses).
+ */
+date: string | null, 
+/**
+ * `HH:MM`; none for an all-day event, or when the text's time cannot
+ * be read (then `time_text` is set and the window asks).
+ */
+time: string | null, duration_minutes: number, };
+
+/**
+ * The tone of a reply.
+ */
+export type Tone = "friendly" | "professional";
+
+/**
+ * What a command produced.
+ */
+export type CommandResult = { command: string, 
+/**
+ * The result as text: a checklist, an `.ics` file, a reply, the
+ * command's output (JSON when it has a schema).
+ */
+text: string, 
+/**
+ * The structured result: the items, the event, the schema's value.
+ */
+value: unknown, 
+/**
+ * Why the result fails Pith's checks; empty when it passed. A flagged
+ * result is shown with these and never copied or saved as a success.
+ */
+problems: Array<string>, 
+/**
+ * What the checks removed or could not settle (a name the text does
+ * not give, a date that does not say which day).
+ */
+notes: Array<string>, 
+/**
+ * The model that wrote it.
+ */
+model: string, 
+/**
+ * A larger model took over.
+ */
+escalated: boolean, 
+/**
+ * Action items: the list in todo.txt form.
+ */
+todo_txt: string | null, 
+/**
+ * Event: what was found, for the window to complete when the text
+ * does not say which day or hour.
+ */
+event: EventDraft | null, };
+
+export type BuiltinCommand = { name: string, description: string, };
+
+/**
+ * What the page shows.
+ */
+export type CommandsView = { builtin: Array<BuiltinCommand>, commands: Array<CustomCommand>, 
+/**
+ * The installed models a command may name.
+ */
+models: Array<string>, 
+/**
+ * The rephrase shortcut, which no command may take.
+ */
+hotkey: string, };
+
+/**
+ * A run's result and where it went.
+ */
+export type CommandRun = { result: CommandResult, 
+/**
+ * The conversation it was saved as (a reply; a command whose output
+ * is a conversation).
+ */
+conversation_id: number | null, 
+/**
+ * The file it was written to (a command whose output is a folder).
+ */
+saved_to: string | null, };
+
+/**
+ * What the popup shows of a command's finished result.
+ */
+export type CommandDone = { text: string, command: string, model: string, escalated: boolean, 
+/**
+ * What the checks removed or could not settle.
+ */
+notes: Array<string>, 
+/**
+ * The result is a calendar file: Accept saves it (`command_save_file`).
+ */
+is_file: boolean, };

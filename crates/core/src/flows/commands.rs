@@ -331,5 +331,19 @@ pub fn conversation_text(history: &History, id: ConversationId) -> Result<String
         .join("\n\n"))
 }
 
+/// The next larger installed model that fits, after `current`: where a
+/// flagged result goes in the app (whose model in use is the first).
+pub fn next_larger(current: &str, candidates: &[Candidate]) -> Option<String> {
+    let size = candidates
+        .iter()
+        .find(|c| c.id == current)
+        .map_or(0, |c| c.parameters);
+    candidates
+        .iter()
+        .filter(|c| c.fits && c.parameters > size)
+        .min_by_key(|c| c.parameters)
+        .map(|c| c.id.clone())
+}
+
 #[cfg(test)]
 mod tests;

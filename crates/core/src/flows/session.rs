@@ -24,6 +24,10 @@ pub struct Pending {
     pub modes: Vec<RephraseMode>,
     /// Why there is nothing to rewrite (an empty clipboard, an image).
     pub problem: Option<ErrorPayload>,
+    /// The commands the popup offers beside the modes.
+    pub commands: Vec<String>,
+    /// The command to run at once (its own shortcut was pressed).
+    pub command: Option<String>,
 }
 
 /// A finished rewrite of the pending text.
@@ -33,6 +37,8 @@ pub struct Finished {
     pub mode: RephraseMode,
     /// The model that wrote it.
     pub model: String,
+    /// The command that wrote it, when not a mode.
+    pub command: Option<String>,
 }
 
 /// A line of the rewrite history.
@@ -44,6 +50,8 @@ pub struct Record {
     /// The result went to the clipboard.
     pub accepted: bool,
     pub model: String,
+    /// The command that wrote it, when not a mode.
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -60,6 +68,18 @@ impl RewriteSession {
     /// Whatever was pending before is dropped (its result is not recorded:
     /// it was neither accepted nor refused).
     pub fn begin(&mut self, read: crate::Result<String>, mode: RephraseMode) -> Pending {
+        self.begin_with(read, mode, Vec::new(), None)
+    }
+
+    /// [`begin`](Self::begin) with the commands the popup offers, and the
+    /// one to run at once when its own shortcut was pressed.
+    pub fn begin_with(
+        &mut self,
+        read: crate::Result<String>,
+        mode: RephraseMode,
+        commands: Vec<String>,
+        command: Option<String>,
+    ) -> Pending {
         self.last_id += 1;
         let (original, problem) = match read {
             Ok(text) => (text, None),
@@ -71,6 +91,8 @@ impl RewriteSession {
             mode,
             modes: RephraseMode::ALL.to_vec(),
             problem,
+            commands,
+            command,
         };
         self.pending = Some(pending.clone());
         self.finished = None;
@@ -121,6 +143,16 @@ impl RewriteSession {
         Ok(record(original, finished, true))
     }
 
+    /// The finished result's text (a file to save), or why there is none.
+    pub fn finished_text(&self) -> Result<String> {
+        self.finished
+            .as_ref()
+            .map(|f| f.text.clone())
+            .ok_or_else(|| {
+                Error::InvalidInput("the result is not finished yet".into()).to_payload()
+            })
+    }
+
     /// Cancel: the session ends; a finished rewrite is recorded as refused.
     pub fn cancel(&mut self) -> Option<Record> {
         let pending = self.pending.take();
@@ -155,6 +187,7 @@ fn record(original: String, f: Finished, accepted: bool) -> Record {
         mode: f.mode,
         accepted,
         model: f.model,
+        command: f.command,
     }
 }
 
@@ -164,7 +197,7 @@ impl Record {
         history.record_rewrite(
             &self.original,
             &self.result,
-            self.mode.name(),
+            self.command.as_deref().unwrap_or(self.mode.name()),
             self.accepted,
             Some(&self.model),
         )?;
@@ -182,6 +215,7 @@ mod tests {
             text: text.into(),
             mode: RephraseMode::Rewrite,
             model: "m".into(),
+            command: None,
         }
     }
 

@@ -261,6 +261,8 @@ fn a_flagged_result_goes_to_the_larger_model_and_a_commands_own_model_is_kept() 
     let mut own = custom("own");
     own.model = Some("large".into());
     assert_eq!(Target::Custom(own).order(&candidates, None), ["large"]);
+    assert_eq!(next_larger("small", &candidates).as_deref(), Some("large"));
+    assert_eq!(next_larger("large", &candidates), None);
 
     let e = Target::find("nope", &[custom("to-french")]).expect_err("unknown");
     assert_eq!(e.code(), ErrorCode::NotFound);
