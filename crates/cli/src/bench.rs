@@ -1,6 +1,7 @@
 //! `pith bench`: one JSON object of speed and memory figures, measured
 //! through the real engine path.
 
+mod commands;
 mod document;
 mod structured;
 
@@ -342,6 +343,8 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     let doc = document::figures(&mut engine, prompt_tps).or_fail(true)?;
     eprintln!("pith bench: 20 extractions with and without the grammar ...");
     let json_figures = structured::figures(&mut engine).or_fail(true)?;
+    eprintln!("pith bench: a custom command and the three workflows ...");
+    let command_figures = commands::figures(&mut engine).or_fail(true)?;
 
     let info = engine.info().clone();
     let mut value = serde_json::json!({
@@ -362,7 +365,15 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
         "peak_rss_mb": peak_rss_mb(),
     });
     if let Some(all) = value.as_object_mut() {
-        for more in [&hotkey, &chat, &proofread, &restore, &doc, &json_figures] {
+        for more in [
+            &hotkey,
+            &chat,
+            &proofread,
+            &restore,
+            &doc,
+            &json_figures,
+            &command_figures,
+        ] {
             if let Some(more) = more.as_object() {
                 all.extend(more.clone());
             }

@@ -82,6 +82,7 @@ pub fn serve(args: &ModelArgs, port: u16, token: Option<String>) -> Result<(), F
     options.port = port;
     options.settings = settings.routing();
     options.remote_api_key = settings.remote_api_key();
+    options.commands = settings.commands.clone();
     let server = Server::start(Arc::new(worker), options).or_fail(false)?;
     let models: Vec<&str> = candidates
         .iter()

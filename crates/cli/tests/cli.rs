@@ -1,6 +1,9 @@
 //! The `pith` binary as a user or a script runs it: real model, real exit
 //! codes, standard output holding only results.
 
+mod common;
+
+use common::{pith_env, stderr, stdout};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -12,26 +15,7 @@ fn pith(args: &[&str], stdin: &[u8]) -> Output {
 }
 
 fn pith_in(data: &std::path::Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pith"))
-        .args(args)
-        .env("PITH_DATA_DIR", data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pith starts");
-    let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin).expect("writes stdin");
-    drop(input);
-    child.wait_with_output().expect("pith finishes")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    pith_env(data, args, stdin, &[])
 }
 
 const TEXT: &str = "i wanted to let you know that the delivery of the new office chairs has been moved to next tuesday because the supplier had problems with there trucks";
@@ -352,6 +336,10 @@ fn bench_prints_one_json_object_with_every_figure() {
         "lookup_exact_batch/100",
         "constrained_gen_tps",
         "constrained_gen_tps_grammar_first",
+        "command_custom_s",
+        "command_action_items_s",
+        "command_event_s",
+        "command_reply_s",
     ] {
         let figure = v.pointer(&format!("/{key}")).and_then(|x| x.as_f64());
         assert!(figure.is_some_and(|x| x > 0.0), "{key}: {figure:?}");
@@ -364,6 +352,8 @@ fn bench_prints_one_json_object_with_every_figure() {
     // follows its schema.
     assert_eq!(v["json_requests"], 20);
     assert_eq!(v["json_valid_rate_constrained"], 1.0);
+    // The event's relative date is resolved from the bench's fixed today.
+    assert_eq!(v["command_event_start"], "2026-12-08 15:00");
     assert!(v["json_valid_rate_free"]
         .as_f64()
         .is_some_and(|r| (0.0..=1.0).contains(&r)));

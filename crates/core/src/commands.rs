@@ -123,6 +123,21 @@ pub const PLACEHOLDER: &str = "{text}";
 pub const MAX_COMMANDS: usize = 100;
 
 impl CustomCommand {
+    /// A command with its name and instruction, and every option at its
+    /// default: the clipboard in, the popup out, the router's model.
+    pub fn new(name: &str, instruction: &str) -> Self {
+        Self {
+            name: name.into(),
+            instruction: instruction.into(),
+            input: Input::default(),
+            output: Output::default(),
+            folder: None,
+            model: None,
+            schema: None,
+            hotkey: None,
+        }
+    }
+
     /// The instruction with the text in place of every `{text}`.
     pub fn render(&self, text: &str) -> String {
         self.instruction.replace(PLACEHOLDER, text)
@@ -354,14 +369,8 @@ mod tests {
 
     pub(crate) fn command(name: &str) -> CustomCommand {
         CustomCommand {
-            name: name.into(),
-            instruction: "Translate into French: {text}".into(),
-            input: Input::Clipboard,
             output: Output::Clipboard,
-            folder: None,
-            model: None,
-            schema: None,
-            hotkey: None,
+            ..CustomCommand::new(name, "Translate into French: {text}")
         }
     }
 

@@ -248,8 +248,10 @@ impl UserSettings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(Error::io(format!("could not read {}", path.display()), e)),
         };
-        let settings: Self = toml::from_str(&text)
+        let mut settings: Self = toml::from_str(&text)
             .map_err(|e| Error::InvalidInput(format!("{} is not valid: {e}", path.display())))?;
+        settings.commands = crate::commands::validate(&settings.commands, &settings.app.hotkey)
+            .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
         if settings.remote.enabled
             && (settings.remote.base_url.trim().is_empty()
                 || settings.remote.model.trim().is_empty())
@@ -453,6 +455,33 @@ mod tests {
             let err = normalize_hotkey(bad).expect_err(bad).to_string();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn commands_are_kept_with_the_settings_and_checked_when_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("settings.toml");
+        std::fs::write(
+            &path,
+            "[[commands]]\nname = \"to-french\"\ninstruction = \"Translate: {text}\"\nhotkey = \"ctrl+alt+f\"\n",
+        )
+        .expect("write");
+        let mut s = UserSettings::load(&path).expect("load");
+        assert_eq!(s.commands[0].hotkey.as_deref(), Some("Ctrl+Alt+F"));
+        s.app.theme = Theme::Dark;
+        s.save(&path).expect("save");
+        assert_eq!(UserSettings::load(&path).expect("again"), s);
+        // A command that takes the rephrase shortcut is refused, naming the file.
+        std::fs::write(
+            &path,
+            "[[commands]]\nname = \"x\"\ninstruction = \"{text}\"\nhotkey = \"Ctrl+Alt+R\"\n",
+        )
+        .expect("write");
+        let e = UserSettings::load(&path).expect_err("clash").to_string();
+        assert!(
+            e.contains("settings.toml") && e.contains("rephrase shortcut"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The local OpenAI-compatible API: `/v1/chat/completions` (with streaming
 //! as server-sent events), `/v1/models`, and Pith's own
 //! `/v1/pith/rephrase` (the same routed rephrase, with escalation, as the
-//! window, the hotkey and the command line), so other programs on this
-//! computer can use Pith's models.
+//! window, the hotkey and the command line) and `/v1/pith/run/{name}` (a
+//! built-in workflow or one of the user's commands), so other programs on
+//! this computer can use Pith's models.
 //!
 //! Off by default. It binds 127.0.0.1 only and refuses any request without
 //! the token it was started with, before reading its body. Every request
@@ -42,6 +43,9 @@ pub struct ServerOptions {
     /// Sent to the remote endpoint, when one is on.
     pub remote_api_key: Option<String>,
     pub max_body_bytes: usize,
+    /// The user's commands, run by `/v1/pith/run/{name}` beside the
+    /// built-in workflows.
+    pub commands: Vec<pith_core::commands::CustomCommand>,
     /// Connections served at once (the rest are told to retry: 503).
     pub max_connections: usize,
     /// Time a client has to send a request's headers.
@@ -62,6 +66,7 @@ impl ServerOptions {
             settings: routing::Settings::default(),
             remote_api_key: None,
             max_body_bytes: 1024 * 1024,
+            commands: Vec::new(),
             max_connections: 64,
             header_timeout: Duration::from_secs(10),
             max_header_bytes: 64 * 1024,

@@ -7,7 +7,7 @@
 use crate::openai::{self, ApiError};
 use crate::{remote, Shared};
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -19,6 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use pith_core::engine::{Backend, CancelToken, Generation, Priority, Role};
 use pith_core::error::ErrorCode;
+use pith_core::flows::commands::{self, Tone};
 use pith_core::flows::rephrase::{rephrase_routed, RephraseRequest, Start};
 use pith_core::routing::{self, Target};
 use pith_core::structured::toolcall::{self, Answer};
@@ -112,6 +113,7 @@ fn router<B: Backend + 'static>(shared: SharedState<B>) -> Router {
         .route("/v1/models", get(models::<B>))
         .route("/v1/chat/completions", post(chat::<B>))
         .route("/v1/pith/rephrase", post(rephrase::<B>))
+        .route("/v1/pith/run/{name}", post(run_command::<B>))
         .fallback(not_found)
         .method_not_allowed_fallback(not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -678,5 +680,78 @@ async fn rephrase<B: Backend + 'static>(
             }
             error(&body)
         }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunBody {
+    text: String,
+    /// The day relative dates count from (YYYY-MM-DD); default today.
+    #[serde(default)]
+    today: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    tone: Option<Tone>,
+}
+
+/// `POST /v1/pith/run/{name}`: a built-in workflow (action-items, event,
+/// reply) or one of the user's commands, routed and checked as everywhere
+/// else. The answer is the result with `"ok"`: a result that failed the
+/// checks comes back with `"ok": false` and its problems, never as a plain
+/// success. Nothing is written anywhere: the result is only returned.
+async fn run_command<B: Backend + 'static>(
+    State(s): State<SharedState<B>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    let body = match read_body(request, s.options.max_body_bytes, s.options.body_timeout).await {
+        Ok(b) => b,
+        Err(response) => return response,
+    };
+    let ask: RunBody = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => {
+            return error(&ApiError::bad_request(format!(
+                "not a run request ({{\"text\", \"today\", \"tone\"}}): {e}"
+            )))
+        }
+    };
+    let target = match commands::Target::find(&name, &s.options.commands) {
+        Ok(t) => t,
+        Err(e) => return error(&ApiError::from_core(&e)),
+    };
+    let order = target.order(&s.options.candidates, None);
+    let now = commands::RunOptions::now();
+    let options = commands::RunOptions {
+        today: ask.today.unwrap_or(now.today),
+        tone: ask.tone.unwrap_or_default(),
+        ..now
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let ticket = s
+        .worker
+        .submit(Priority::Normal, move |backend: &mut B, cancel| {
+            let got = commands::run_routed(
+                backend,
+                &order,
+                &target,
+                &ask.text,
+                &options,
+                cancel,
+                &mut |_, _| {},
+            );
+            let _ = tx.send(got);
+        });
+    let mut guard = CancelOnDrop(Some(ticket.cancel_token()));
+    let got = rx.recv().await;
+    guard.done();
+    match got {
+        Some(Ok(result)) => {
+            let mut value = serde_json::to_value(&result).unwrap_or_default();
+            value["ok"] = result.ok().into();
+            json_response(200, &value)
+        }
+        Some(Err(e)) => error(&ApiError::from_core(&e)),
+        None => error(&stopped()),
     }
 }

@@ -391,8 +391,13 @@ fn small_and_large() -> Vec<Candidate> {
 }
 
 fn rephrase(server: &Server, body: &str) -> (u16, Value) {
+    pith_post(server, "rephrase", body)
+}
+
+/// A request to one of Pith's own endpoints, `/v1/pith/{path}`.
+fn pith_post(server: &Server, path: &str, body: &str) -> (u16, Value) {
     let mut resp = agent()
-        .post(format!("{}/pith/rephrase", server.base_url()))
+        .post(format!("{}/pith/{path}", server.base_url()))
         .header("Authorization", &format!("Bearer {TOKEN}"))
         .send(body.to_string())
         .expect("sent");
@@ -631,4 +636,45 @@ fn a_body_that_does_not_arrive_in_time_is_refused_with_408() {
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
     let (status, _) = post(&server, Some(TOKEN), HELLO);
     assert_eq!(status, 200, "the server answers the next request");
+}
+
+fn run(server: &Server, name: &str, body: &str) -> (u16, Value) {
+    pith_post(server, &format!("run/{name}"), body)
+}
+
+#[test]
+fn the_run_endpoint_runs_workflows_and_the_users_commands_and_flags_what_fails() {
+    let event = "{\"title\": \"Launch plan\", \"date\": \"next Tuesday\", \"time\": \"at 3\", \"location\": \"none\"}";
+    let mut engine = ScriptedEngine::new(4096).reply(event);
+    for _ in 0..3 {
+        engine.push_reply("");
+    }
+    let mut options = ServerOptions::new(TOKEN.into(), candidates());
+    options.commands = vec![pith_core::commands::CustomCommand::new(
+        "to-french",
+        "Translate into French: {text}",
+    )];
+    let server = serve(engine, options);
+    let (status, v) = run(
+        &server,
+        "event",
+        r#"{"text": "Can we go over the launch plan next Tuesday at 3?", "today": "2026-12-03"}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["event"]["date"], "2026-12-08");
+    assert!(v["text"].as_str().expect("ics").contains("BEGIN:VEVENT"));
+    // Every try empty: flagged, not a success.
+    let (status, v) = run(&server, "to-french", r#"{"text": "Hello"}"#);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["problems"][0], "the model returned nothing");
+    let (status, v) = run(&server, "nope", r#"{"text": "Hello"}"#);
+    assert_eq!(status, 404, "{v}");
+    assert!(v["error"]["message"]
+        .as_str()
+        .expect("m")
+        .contains("to-french"));
+    let (status, v) = run(&server, "reply", r#"{"text": "Hi", "tone": "rude"}"#);
+    assert_eq!(status, 400, "{v}");
 }

@@ -1,5 +1,4 @@
 use super::*;
-use crate::commands::{Input, Output};
 use crate::engine::{Prompt, ScriptedEngine};
 use crate::ErrorCode;
 use serde_json::json;
@@ -167,16 +166,7 @@ fn a_reply_that_moves_a_date_is_tried_again_and_flagged_when_every_try_does() {
 }
 
 fn custom(name: &str) -> CustomCommand {
-    CustomCommand {
-        name: name.into(),
-        instruction: "Translate into French: {text}".into(),
-        input: Input::Clipboard,
-        output: Output::Clipboard,
-        folder: None,
-        model: None,
-        schema: None,
-        hotkey: None,
-    }
+    CustomCommand::new(name, "Translate into French: {text}")
 }
 
 #[test]
