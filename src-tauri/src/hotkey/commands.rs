@@ -9,7 +9,9 @@ use crate::documents::{ChosenFile, DropEvent, DROP_EVENT};
 use crate::engine::{self, App};
 use crate::state::{lock, Reply};
 use crate::window::{show_main, MAIN};
-use pith_core::flows::commands::{RunOptions, Target};
+use crate::workflows::CommandRun;
+use pith_core::commands::Workflow;
+use pith_core::flows::commands::{RunOptions, Target, Tone};
 use pith_core::flows::session::Finished;
 use pith_core::flows::session::{Pending, Record};
 use pith_core::flows::summary::Source;
@@ -159,6 +161,7 @@ pub struct CommandDone {
 /// like a rewrite; a result that fails the checks is an error with why.
 #[tauri::command]
 pub async fn command_run_pending(
+    app: AppHandle,
     state: State<'_, App>,
     hotkey: State<'_, Hotkey>,
     name: String,
@@ -168,24 +171,59 @@ pub async fn command_run_pending(
     hotkey.stop();
     let settings = crate::settings::load()?;
     let target = Target::find(&name, &settings.commands)?;
-    let options = RunOptions::now();
+    // The popup has no tone of its own: a professional default mode
+    // drafts professional replies.
+    let tone = match settings.app.rephrase_mode {
+        RephraseMode::Professional => Tone::Professional,
+        _ => Tone::Friendly,
+    };
+    let options = RunOptions {
+        tone,
+        ..RunOptions::now()
+    };
     let job_target = target.clone();
+    let job_text = text.clone();
     let result = state
         .run_rephrase(&hotkey.running, move |engine: &mut LlamaEngine, cancel| {
             let mut shown = 0;
-            crate::workflows::run_job(engine, &job_target, &text, &options, cancel, &mut |n, p| {
-                if n != shown {
-                    shown = n;
-                    let _ = on_event.send(RephraseEvent::Attempt { n });
-                }
-                let _ = on_event.send(RephraseEvent::Piece {
-                    text: p.to_string(),
-                });
-            })
+            crate::workflows::run_job(
+                engine,
+                &job_target,
+                &job_text,
+                &options,
+                cancel,
+                &mut |n, p| {
+                    if n != shown {
+                        shown = n;
+                        let _ = on_event.send(RephraseEvent::Attempt { n });
+                    }
+                    let _ = on_event.send(RephraseEvent::Piece {
+                        text: p.to_string(),
+                    });
+                },
+            )
         })
         .await??;
     if !result.ok() {
         return Err(crate::workflows::flagged(&result));
+    }
+    // A reply is kept as a conversation to go on with, from every way in.
+    let mut notes = result.notes.clone();
+    if target == Target::Workflow(Workflow::Reply) {
+        let mut run = CommandRun {
+            result: result.clone(),
+            conversation_id: None,
+            saved_to: None,
+        };
+        crate::workflows::deliver_result(&state, &target, &text, &mut run)?;
+        if run.conversation_id.is_some() {
+            notes.push("saved as a conversation in the main window".into());
+            let _ = app.emit_to(
+                MAIN,
+                "command-done",
+                "reply: the draft is saved as a conversation",
+            );
+        }
     }
     let is_file = result.event.is_some();
     if is_file && result.text.is_empty() {
@@ -209,7 +247,7 @@ pub async fn command_run_pending(
         command: name,
         model: result.model,
         escalated: result.escalated,
-        notes: result.notes,
+        notes,
         is_file,
     })
 }

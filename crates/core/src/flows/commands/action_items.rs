@@ -126,6 +126,16 @@ fn push_sentence(out: &mut Vec<String>, s: &str) {
     }
 }
 
+/// A person's or a team's name as written: one to three words, each
+/// capitalised ("Maria", "Tom Becker"), not a phrase of the sentence.
+fn is_name(s: &str) -> bool {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    (1..=3).contains(&words.len())
+        && words
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+}
+
 fn none(s: &str) -> bool {
     matches!(
         s.trim().to_ascii_lowercase().as_str(),
@@ -163,7 +173,7 @@ fn checked(
         None
     } else if ["i", "me"].contains(&owner.to_ascii_lowercase().as_str()) {
         Some("me".to_string())
-    } else if source.contains_word(&owner) {
+    } else if is_name(&owner) && source.contains_word(&owner) {
         Some(owner)
     } else {
         notes.push(format!(

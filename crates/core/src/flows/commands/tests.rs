@@ -286,3 +286,22 @@ fn results_are_saved_as_a_conversation_or_a_new_file() {
     let e = write_to_folder(&dir.path().join("gone"), &result).expect_err("missing");
     assert_eq!(e.code(), ErrorCode::InvalidInput);
 }
+
+#[test]
+fn an_owner_is_a_name_not_a_phrase_of_the_sentence() {
+    let mut engine = ScriptedEngine::new(4096).reply(
+        " {\"task\": \"Get together\", \"owner\": \"Let's get together\", \"due\": \"none\"}",
+    );
+    let got = run(
+        &mut engine,
+        &Target::Workflow(Workflow::ActionItems),
+        "Let's get together next week in the Blue Room.",
+    )
+    .expect("runs");
+    assert_eq!(got.text, "- [ ] Get together\n");
+    assert!(
+        got.notes[0].contains("was left out as who does"),
+        "{:?}",
+        got.notes
+    );
+}
