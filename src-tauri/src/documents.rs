@@ -72,7 +72,7 @@ pub fn on_drag_drop<R: Runtime>(app: &AppHandle<R>, event: &DragDropEvent) {
 }
 
 /// The formats the open dialog offers first.
-const DOCUMENT_EXTENSIONS: &[&str] = &["pdf", "docx", "html", "htm", "md", "markdown", "txt"];
+pub const DOCUMENT_EXTENSIONS: &[&str] = &["pdf", "docx", "html", "htm", "md", "markdown", "txt"];
 
 /// "Open file…": the system's file dialog; `None` when the user cancels.
 #[tauri::command]

@@ -62,7 +62,7 @@ pub fn load_engine(app: AppHandle, model: Option<PathBuf>) {
             if pith_core::models::estimate::hotkey_engine_fits(model.size_bytes, available) {
                 match worker.run(Priority::Interactive, |e: &mut LlamaEngine, _| e.share()) {
                     Ok(shared) => load_rephraser(&state, shared),
-                    Err(e) => eprintln!("pith-desktop: the hotkey shares the main engine ({e})"),
+                    Err(e) => tracing::warn!("the hotkey shares the main engine ({e})"),
                 }
             }
         }
@@ -86,7 +86,7 @@ fn load_rephraser(state: &App, shared: SharedModel) {
     let options = options(Some(HOTKEY_CONTEXT));
     match Worker::spawn(move || LlamaEngine::with_model(&shared, &options)) {
         Ok(worker) => state.set_rephraser(worker),
-        Err(e) => eprintln!("pith-desktop: the hotkey shares the main engine ({e})"),
+        Err(e) => tracing::warn!("the hotkey shares the main engine ({e})"),
     }
 }
 

@@ -25,26 +25,43 @@ mod state;
 mod window;
 mod workflows;
 
+use state::lock;
 use tauri::Manager;
 
 include!(concat!(env!("OUT_DIR"), "/commands.rs"));
 
+/// Saves the window's place once it has stayed still for a moment.
+fn settle(w: &tauri::Window, dir: Option<std::path::PathBuf>) -> std::sync::mpsc::Sender<()> {
+    let w = w.clone();
+    pith_core::window::on_settled(pith_core::window::SETTLE, move || {
+        if let Some(dir) = &dir {
+            window::remember(&w, dir);
+        }
+    })
+}
+
 fn main() {
+    let _logging = pith_core::logs::init("pith-desktop", Some(tracing::Level::INFO));
+    if let Ok(s) = settings::load() {
+        pith_core::logs::set_user_text(s.app.debug_logs);
+    }
     let data_dir = pith_core::paths::data_dir();
     #[cfg(unix)]
     let listener = match data_dir.as_deref().map(window::instance::claim) {
         Some(Ok(window::instance::Claim::AlreadyRunning)) => {
-            eprintln!("pith-desktop: Pith is already running; its window was brought forward");
+            tracing::info!("Pith is already running; its window was brought forward");
             return;
         }
         Some(Ok(window::instance::Claim::First(listener))) => Some(listener),
         Some(Err(e)) => {
-            eprintln!("pith-desktop: cannot check for another running Pith ({e}); starting anyway");
+            tracing::warn!("cannot check for another running Pith ({e}); starting anyway");
             None
         }
         None => None,
     };
     let geometry_dir = data_dir.clone();
+    // The main window's place, saved once it stops moving.
+    let moved: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>> = std::sync::Mutex::new(None);
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_global_shortcut::Builder::new().build())
@@ -63,9 +80,9 @@ fn main() {
             tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)
                 if w.label() == window::MAIN =>
             {
-                if let Some(dir) = &geometry_dir {
-                    window::remember(w, dir);
-                }
+                let _ = lock(&moved)
+                    .get_or_insert_with(|| settle(w, geometry_dir.clone()))
+                    .send(());
             }
             tauri::WindowEvent::CloseRequested { .. } if w.label() == window::MAIN => {
                 w.app_handle().exit(0);
@@ -86,10 +103,10 @@ fn main() {
                 .unwrap_or_else(|_| pith_core::settings::DEFAULT_HOTKEY.to_string());
             let status = hotkey::shortcut::register(app.handle(), &shortcut);
             if let Some(why) = status.message {
-                eprintln!("pith-desktop: {why}");
+                tracing::warn!("{why}");
             }
             if let Err(e) = window::tray(app.handle(), hotkey::shortcut::pressed) {
-                eprintln!("pith-desktop: no tray icon on this desktop ({e})");
+                tracing::warn!("no tray icon on this desktop ({e})");
             }
             engine::start_engine(app.handle().clone());
             hotkey::prepare::watch(app.handle().clone());
@@ -98,7 +115,7 @@ fn main() {
         .invoke_handler(pith_commands!())
         .run(tauri::generate_context!());
     if let Err(e) = app {
-        eprintln!("pith-desktop: {e}");
+        tracing::warn!("{e}");
         std::process::exit(1);
     }
 }

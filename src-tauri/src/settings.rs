@@ -17,6 +17,8 @@ pub struct SettingsView {
     pub app: AppSettings,
     /// Where the history, saved model states and settings live.
     pub data_dir: String,
+    /// Where the logs are written.
+    pub log_dir: String,
     pub modes: Vec<RephraseMode>,
 }
 
@@ -37,8 +39,33 @@ pub fn get_settings() -> Reply<SettingsView> {
         data_dir: pith_core::paths::data_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
+        log_dir: pith_core::logs::dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
         modes: RephraseMode::ALL.to_vec(),
     })
+}
+
+/// Opens the log folder in the desktop's file manager.
+#[tauri::command]
+pub fn open_log_folder() -> Reply<()> {
+    let dir = pith_core::logs::dir()
+        .ok_or_else(|| Error::InvalidInput("no data folder; set PITH_DATA_DIR".into()))?;
+    pith_core::paths::private_dir(&dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    std::process::Command::new("xdg-open")
+        .arg(&dir)
+        .spawn()
+        .map_err(|e| {
+            Error::io(
+                format!(
+                    "could not open {} (xdg-open); open it yourself",
+                    dir.display()
+                ),
+                e,
+            )
+        })?;
+    Ok(())
 }
 
 /// Saves the app's settings, keeping the rest of the file; returns them as
@@ -52,6 +79,7 @@ pub fn save_settings(
 ) -> Reply<AppSettings> {
     let before = load()?.app.hotkey;
     let stored = update(|s| s.app = app.from_window(&s.app))?;
+    pith_core::logs::set_user_text(stored.debug_logs);
     if stored.hotkey != before {
         (changed.0)(&handle, &stored.hotkey);
     }

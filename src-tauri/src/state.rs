@@ -55,7 +55,7 @@ impl<E: Engine + 'static> AppState<E> {
             .and_then(|path| History::open(&path))
             .map(|(store, report)| {
                 if let Some(aside) = report.moved_aside {
-                    eprintln!("pith-desktop: damaged history moved to {}", aside.display());
+                    tracing::warn!("damaged history moved to {}", aside.display());
                 }
                 store
             });
@@ -117,10 +117,10 @@ impl<E: Engine + 'static> AppState<E> {
                 engine, &text, mode, cancel,
             ) {
                 Ok(n) => {
-                    eprintln!("pith-desktop: copied text prepared for the shortcut ({n} tokens)")
+                    tracing::info!("copied text prepared for the shortcut ({n} tokens)")
                 }
                 Err(e) if e.code() == ErrorCode::Cancelled => {}
-                Err(e) => eprintln!("pith-desktop: copied text not prepared ({:?})", e.code()),
+                Err(e) => tracing::warn!("copied text not prepared ({:?})", e.code()),
             },
         );
         Some(ticket.cancel_token())

@@ -350,6 +350,53 @@ pub async fn commands_import(
     Ok(Some(imported))
 }
 
+/// The text a command's shortcut runs on when it is not the clipboard's
+/// (`None`): a file picked in the system's dialog, or the conversation
+/// last written to. A dialog closed without a file is `Cancelled`.
+pub fn shortcut_input(
+    app: &tauri::AppHandle,
+    target: &Target,
+) -> pith_core::Result<Option<String>> {
+    let Target::Custom(command) = target else {
+        return Ok(None);
+    };
+    match command.input {
+        commands::Input::Clipboard => Ok(None),
+        commands::Input::File => {
+            let picked = app
+                .dialog()
+                .file()
+                .set_title(format!("A document for {}", command.name))
+                .add_filter("Documents", crate::documents::DOCUMENT_EXTENSIONS)
+                .add_filter("All files", &["*"])
+                .blocking_pick_file()
+                .ok_or(Error::Cancelled)?;
+            let path = picked
+                .into_path()
+                .map_err(|e| Error::InvalidInput(format!("that file cannot be opened: {e}")))?;
+            let limits = pith_core::documents::Limits::default();
+            Ok(Some(
+                summary::read(summary::Source::File(path), &limits)?
+                    .doc
+                    .text,
+            ))
+        }
+        commands::Input::Conversation => {
+            let state = tauri::Manager::state::<App>(app);
+            let store = state.history().map_err(|e| Error::History(e.message))?;
+            let history = store.lock().unwrap_or_else(PoisonError::into_inner);
+            let latest = history
+                .conversations()?
+                .into_iter()
+                .max_by_key(|c| c.updated_at)
+                .ok_or_else(|| Error::NotFound("a conversation to run the command on".into()))?;
+            Ok(Some(pith_core::flows::commands::conversation_text(
+                &history, latest.id,
+            )?))
+        }
+    }
+}
+
 /// A flagged result as the error the popup shows.
 pub fn flagged(result: &CommandResult) -> ErrorPayload {
     Error::ResultRejected {

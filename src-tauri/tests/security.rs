@@ -162,8 +162,11 @@ fn the_ui_wraps_exactly_the_listed_commands() {
     assert_eq!(invoked, listed, "the commands ui/src/api/index.ts invokes");
 }
 
+/// The popup rewrites, runs commands on the text it was given, accepts
+/// (its own result to the clipboard, or a file result saved where the
+/// person picks) and cancels; it never names text or a path of its own.
 #[test]
-fn the_rephrase_popup_may_only_rewrite_accept_and_cancel() {
+fn the_rephrase_popup_may_only_rewrite_run_commands_accept_and_cancel() {
     let (windows, permissions) = capability("popup");
     assert_eq!(windows, ["popup"]);
     assert_eq!(
@@ -176,6 +179,8 @@ fn the_rephrase_popup_may_only_rewrite_accept_and_cancel() {
             "allow-rephrase-stop",
             "allow-rephrase-cancel",
             "allow-rephrase-summarize",
+            "allow-command-run-pending",
+            "allow-command-save-file",
         ]
     );
 }

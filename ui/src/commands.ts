@@ -301,7 +301,7 @@ export function commandsPanel(view: CommandsView, api: CommandsApi): HTMLElement
       folderField,
       field("Model", model),
       field("Output schema", schema, "A JSON Schema: the result is then JSON that follows it, checked against the text."),
-      field("Shortcut", hotkey, `Runs the command on the clipboard from anywhere. Not ${view.hotkey}: that is the rephrase shortcut.`),
+      field("Shortcut", hotkey, `Runs the command from anywhere, on the text it takes from. Not ${view.hotkey}: that is the rephrase shortcut.`),
       field("Try it", sample),
       tried,
       el("div", { class: "settings-foot" }, tryButton, el("span", {}), cancel, save),

@@ -21,6 +21,7 @@ import {
   exportConversation,
   getSettings,
   importModel,
+  openLogFolder,
   saveSettings,
   useModel,
   hotkeyStatus,
@@ -441,7 +442,7 @@ class App {
     await this.refreshList();
     try {
       const view = await getSettings();
-      this.messages.replaceChildren(settingsPanel(view, saveSettings));
+      this.messages.replaceChildren(settingsPanel(view, saveSettings, openLogFolder));
       this.messages.querySelector<HTMLElement>("input")?.focus();
     } catch (e) {
       this.messages.replaceChildren();

@@ -77,8 +77,9 @@ const FIT: MachineFit = {
         key_length: null, sliding_window: null, vocab_size: 49152, has_chat_template: true, file_size: 98 * MB,
       },
       problem: null,
+      found_in: null,
     },
-    { id: "broken", path: "/m/broken.gguf", size_bytes: 40, catalog_id: null, summary: null, problem: "the file is truncated" },
+    { id: "broken", path: "/m/broken.gguf", size_bytes: 40, catalog_id: null, summary: null, problem: "the file is truncated", found_in: null },
   ],
   gpu_offload: false,
 };

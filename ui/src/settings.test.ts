@@ -3,8 +3,9 @@ import type { AppSettings, SettingsView } from "./api";
 import { applyTheme, settingsPanel } from "./settings";
 
 const view = (): SettingsView => ({
-  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false, prepare_copied_text: true },
+  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false, prepare_copied_text: true, debug_logs: false },
   data_dir: "/home/me/.local/share/pith",
+  log_dir: "/home/me/.local/share/pith/logs",
   modes: ["proofread", "rewrite", "friendly", "professional", "concise", "bullets"],
 });
 
@@ -17,6 +18,7 @@ describe("settings", () => {
     expect(form.querySelector<HTMLSelectElement>("#setting-rephrase_mode")?.value).toBe("rewrite");
     expect(form.querySelectorAll("#setting-rephrase_mode option")).toHaveLength(6);
     expect(form.querySelector(".data-dir")?.textContent).toBe("/home/me/.local/share/pith");
+    expect(form.querySelector(".log-dir")?.textContent).toBe("/home/me/.local/share/pith/logs");
     for (const control of form.querySelectorAll("input, select")) {
       expect(form.querySelector(`label[for="${control.id}"]`), control.id).not.toBeNull();
     }
@@ -30,6 +32,7 @@ describe("settings", () => {
     form.querySelector<HTMLInputElement>("#setting-auto_paste")!.checked = true;
     expect(form.querySelector<HTMLInputElement>("#setting-prepare_copied_text")?.checked).toBe(true);
     form.querySelector<HTMLInputElement>("#setting-prepare_copied_text")!.checked = false;
+    form.querySelector<HTMLInputElement>("#setting-debug_logs")!.checked = true;
     form.dispatchEvent(new Event("submit"));
     await flush();
     expect(save).toHaveBeenCalledWith({
@@ -38,6 +41,7 @@ describe("settings", () => {
       theme: "system",
       auto_paste: true,
       prepare_copied_text: false,
+      debug_logs: true,
     });
     expect(form.querySelector<HTMLInputElement>("#setting-hotkey")?.value).toBe("Ctrl+Shift+P");
     expect(form.querySelector(".settings-status")?.textContent).toBe("Saved.");

@@ -29,7 +29,11 @@ function field(label: string, control: HTMLElement, hint: string): HTMLElement {
  * The settings form. `save` stores the settings and resolves to them as
  * stored, or rejects with an `{code, message}` error shown under the form.
  */
-export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Promise<AppSettings>): HTMLElement {
+export function settingsPanel(
+  view: SettingsView,
+  save: (app: AppSettings) => Promise<AppSettings>,
+  openLogs: () => Promise<void> = async () => undefined,
+): HTMLElement {
   const hotkey = el("input", { name: "hotkey", type: "text", autocomplete: "off", spellcheck: "false" });
   hotkey.value = view.app.hotkey;
   const mode = el("select", { name: "rephrase_mode" });
@@ -39,6 +43,9 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
   paste.checked = view.app.auto_paste;
   const prepare = el("input", { name: "prepare_copied_text", type: "checkbox" });
   prepare.checked = view.app.prepare_copied_text;
+  const debugLogs = el("input", { name: "debug_logs", type: "checkbox" });
+  debugLogs.checked = view.app.debug_logs;
+  const logsButton = el("button", { type: "button", class: "open-logs" }, "Open log folder");
   const theme = el("select", { name: "theme" });
   for (const [value, label] of THEMES) theme.append(el("option", { value }, label));
   theme.value = view.app.theme;
@@ -73,8 +80,27 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
         "Conversations, saved model states and these settings are kept here. Start Pith with PITH_DATA_DIR set to keep them elsewhere.",
       ),
     ),
+    field(
+      "Include my text in the logs",
+      debugLogs,
+      "For a bug report only: the logs then hold the text you rewrite or send. Off, they hold only its length.",
+    ),
+    el(
+      "div",
+      { class: "field" },
+      el("span", { class: "label" }, "Logs"),
+      el("code", { class: "log-dir" }, view.log_dir || "none"),
+      el("p", { class: "hint" }, "A file a day, two weeks kept. Send the latest when something breaks."),
+      logsButton,
+    ),
     el("div", { class: "settings-foot" }, status, saveButton),
   );
+  logsButton.addEventListener("click", () => {
+    openLogs().catch((err: unknown) => {
+      status.classList.add("error");
+      status.textContent = typeof err === "object" && err && "message" in err ? String(err.message) : String(err);
+    });
+  });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     status.classList.remove("error");
@@ -85,6 +111,7 @@ export function settingsPanel(view: SettingsView, save: (app: AppSettings) => Pr
       rephrase_mode: mode.value as RephraseMode,
       auto_paste: paste.checked,
       prepare_copied_text: prepare.checked,
+      debug_logs: debugLogs.checked,
       theme: theme.value as Theme,
     };
     save(app).then(

@@ -33,6 +33,11 @@ use std::process::ExitCode;
                   $PITH_MODELS_DIR, the checkout's models/ folder, then the user data folder."
 )]
 struct Cli {
+    /// Show what pith does on standard error (the log, and each attempt's
+    /// raw model output); the log file in the data folder's logs/ is
+    /// written either way.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,9 +77,6 @@ enum Command {
         /// Print one JSON object instead of the text.
         #[arg(long)]
         json: bool,
-        /// Show each attempt's raw model output on standard error.
-        #[arg(long, short)]
-        verbose: bool,
         /// Use the larger installed model that fits, not the fast small one.
         #[arg(long)]
         larger: bool,
@@ -114,9 +116,6 @@ enum Command {
         /// the model and the attempts.
         #[arg(long)]
         json: bool,
-        /// Show each attempt's raw output on standard error.
-        #[arg(long, short)]
-        verbose: bool,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -239,26 +238,26 @@ fn is_stdout_failure(payload: &(dyn std::any::Any + Send)) -> bool {
 }
 
 fn run(cli: Cli) -> ExitCode {
+    let verbose = cli.verbose;
+    let _logging = pith_core::logs::init("pith", verbose.then_some(tracing::Level::DEBUG));
     let outcome = match cli.command {
         Command::Extract {
             schema,
             file,
             max_tokens,
             json,
-            verbose,
             model,
         } => {
             return extract::run(&model, &schema, file.as_deref(), max_tokens, json, verbose)
                 .unwrap_or_else(Failure::report)
         }
-        Command::Run(args) => return run::run(&args).unwrap_or_else(Failure::report),
+        Command::Run(args) => return run::run(&args, verbose).unwrap_or_else(Failure::report),
         Command::Commands { command } => run::commands(command),
         Command::Rephrase {
             mode,
             text,
             clipboard,
             json,
-            verbose,
             larger,
             model,
         } => jobs::rephrase(&model, mode, text, clipboard, json, verbose, larger),

@@ -139,9 +139,14 @@ pub fn run(command: ModelsCommand) -> Result<(), Failure> {
                 println!("no models installed (pith models recommend; pith models pull ID)");
             }
             for m in installed {
+                let from = m
+                    .found_in
+                    .as_deref()
+                    .map(|t| format!("  (kept by {t}, used read-only)"))
+                    .unwrap_or_default();
                 match (&m.summary, &m.problem) {
                     (Some(s), _) => println!(
-                        "{:<40} {:>9}  {} ctx {}{}  {}",
+                        "{:<40} {:>9}  {} ctx {}{}  {}{from}",
                         m.id,
                         human_bytes(m.size_bytes),
                         s.architecture.as_deref().unwrap_or("?"),
@@ -154,7 +159,7 @@ pub fn run(command: ModelsCommand) -> Result<(), Failure> {
                         m.path.display()
                     ),
                     (None, problem) => println!(
-                        "{:<40} {:>9}  UNUSABLE: {}  {}",
+                        "{:<40} {:>9}  UNUSABLE: {}  {}{from}",
                         m.id,
                         human_bytes(m.size_bytes),
                         problem.as_deref().unwrap_or("?"),

@@ -55,9 +55,6 @@ pub struct RunArgs {
     /// Print one JSON object: the result, its structured value, problems, notes.
     #[arg(long)]
     pub json: bool,
-    /// Show each attempt's raw output on standard error.
-    #[arg(long, short)]
-    pub verbose: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -76,7 +73,7 @@ pub enum CommandsCommand {
     Import { file: PathBuf },
 }
 
-pub fn run(args: &RunArgs) -> std::result::Result<ExitCode, Failure> {
+pub fn run(args: &RunArgs, verbose: bool) -> std::result::Result<ExitCode, Failure> {
     let json = args.json;
     let settings = UserSettings::load_default().or_fail(json)?;
     let target = Target::find(&args.name, &settings.commands).or_fail(json)?;
@@ -93,7 +90,7 @@ pub fn run(args: &RunArgs) -> std::result::Result<ExitCode, Failure> {
         ..RunOptions::now()
     };
     let worker = Worker::spawn(move || Ok(pool)).or_fail(json)?;
-    let (job_target, job_text, verbose) = (target.clone(), text.clone(), args.verbose);
+    let (job_target, job_text) = (target.clone(), text.clone());
     let ticket = worker.submit(Priority::Normal, move |pool: &mut ModelPool, cancel| {
         let mut log = AttemptLog::new(verbose);
         let got = run_routed(

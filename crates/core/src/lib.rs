@@ -24,6 +24,7 @@ pub mod error;
 pub mod flows;
 pub mod hardware;
 pub mod history;
+pub mod logs;
 pub mod models;
 pub mod paths;
 pub mod routing;

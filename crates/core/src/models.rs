@@ -5,6 +5,8 @@
 //! - [`plan`]: the fit planner, a pure function of hardware and catalog;
 //! - [`gguf`]: the header check every file passes before llama.cpp;
 //! - [`store`]: installed models: list, import, remove;
+//! - [`elsewhere`]: models other tools keep (the Hugging Face cache, LM
+//!   Studio, Ollama, llama.cpp's cache), used read-only;
 //! - [`download`]: resumable, checked downloads;
 //! - [`synthetic`]: GGUF files with real shapes and random weights, for
 //!   measuring the planner's estimates.
@@ -12,10 +14,11 @@
 //! Where models are looked for: `PITH_MODELS_DIR` when it is set (it
 //! replaces the defaults, so tests and scripts control exactly what is
 //! seen); otherwise the checkout's `models/` folder, then the user data
-//! folder's `models/`.
+//! folder's `models/`, then the other tools' folders.
 
 pub mod catalog;
 pub mod download;
+pub mod elsewhere;
 pub mod estimate;
 pub mod gguf;
 pub mod plan;

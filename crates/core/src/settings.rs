@@ -62,6 +62,10 @@ pub struct AppSettings {
     /// rewrite starts at once (see `flows::prepare`).
     #[serde(default = "default_prepare")]
     pub prepare_copied_text: bool,
+    /// Let the logs hold the text the user works on (for a bug report);
+    /// off, they hold only its length (`logs::text`).
+    #[serde(default)]
+    pub debug_logs: bool,
     /// The model file to load instead of the default one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
@@ -101,6 +105,7 @@ impl Default for AppSettings {
             theme: Theme::System,
             auto_paste: false,
             prepare_copied_text: true,
+            debug_logs: false,
             model: None,
         }
     }

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rect {
@@ -105,6 +107,36 @@ pub fn save(path: &Path, rect: Rect) -> std::io::Result<()> {
     std::fs::rename(tmp, path)
 }
 
+/// How long the window must stay still before its place is saved.
+pub const SETTLE: Duration = Duration::from_millis(400);
+
+/// Calls `on_settled` once events have stopped arriving for `quiet`: a
+/// window dragged across the screen sends hundreds of moves, and its place
+/// is written once, when it stops. One thread waits for all of them; it
+/// ends when every sender is dropped (a last burst is still saved).
+pub fn on_settled(
+    quiet: Duration,
+    mut on_settled: impl FnMut() + Send + 'static,
+) -> mpsc::Sender<()> {
+    let (tx, rx) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        while rx.recv().is_ok() {
+            loop {
+                match rx.recv_timeout(quiet) {
+                    Ok(()) => continue,
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        on_settled();
+                        return;
+                    }
+                }
+            }
+            on_settled();
+        }
+    });
+    tx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +225,33 @@ mod tests {
         assert_eq!(load(&path), Some(r(5, 6, 700, 500)));
         std::fs::write(&path, "{\"x\": 1").expect("write");
         assert_eq!(load(&path), None);
+    }
+
+    #[test]
+    fn a_burst_of_moves_is_saved_once_when_it_stops() {
+        let (done, saved) = mpsc::channel();
+        let tx = on_settled(Duration::from_millis(50), move || {
+            let _ = done.send(());
+        });
+        for _ in 0..100 {
+            tx.send(()).expect("sends");
+        }
+        saved
+            .recv_timeout(Duration::from_secs(5))
+            .expect("saved after the burst");
+        assert!(
+            saved.recv_timeout(Duration::from_millis(200)).is_err(),
+            "once for the whole burst"
+        );
+        tx.send(()).expect("sends");
+        saved
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a later move is saved again");
+        // Quitting in the middle of a move still saves it.
+        tx.send(()).expect("sends");
+        drop(tx);
+        saved
+            .recv_timeout(Duration::from_secs(5))
+            .expect("saved on the way out");
     }
 }

@@ -59,8 +59,10 @@ pub(crate) fn backend() -> Result<&'static LlamaBackend> {
     static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
+            // Into the program's log (`pith_core::logs`), which keeps
+            // llama.cpp's warnings and errors.
             llama_cpp_2::send_logs_to_tracing(
-                llama_cpp_2::LogOptions::default().with_logs_enabled(false),
+                llama_cpp_2::LogOptions::default().with_logs_enabled(true),
             );
             LlamaBackend::init().map_err(|e| e.to_string())
         })
@@ -164,7 +166,15 @@ impl LlamaEngine {
             architecture: summary.architecture.unwrap_or_default(),
             file_size: summary.file_size,
         };
-        Self::with_model(&shared, options)
+        let engine = Self::with_model(&shared, options)?;
+        tracing::info!(
+            model = %path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
+            architecture = %shared.architecture,
+            context = engine.info().context,
+            threads = engine.threads(),
+            "model loaded"
+        );
+        Ok(engine)
     }
 
     /// This engine's model, to give another engine a context over it.

@@ -46,7 +46,7 @@ pub(crate) async fn serve<B: Backend + 'static>(
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("pith serve: cannot listen ({e})");
+            tracing::error!("pith serve: cannot listen ({e})");
             return;
         }
     };
@@ -82,7 +82,7 @@ pub(crate) async fn serve<B: Backend + 'static>(
                 // Out of file descriptors, say: the connections already
                 // open go on, and accepting is tried again shortly.
                 Err(e) => {
-                    eprintln!("pith serve: cannot accept a connection now ({e}); retrying");
+                    tracing::warn!("pith serve: cannot accept a connection now ({e}); retrying");
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }

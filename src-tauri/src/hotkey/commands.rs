@@ -59,7 +59,7 @@ pub fn record(app: &AppHandle, record: &Record) {
     };
     let saved = record.save(&mut store.lock().unwrap_or_else(PoisonError::into_inner));
     if let Err(e) = saved {
-        eprintln!("pith-desktop: the rewrite was not saved in the history: {e}");
+        tracing::warn!("the rewrite was not saved in the history: {e}");
     }
     let _ = app.emit_to(MAIN, "rewrites-changed", ());
 }

@@ -32,7 +32,7 @@ pub fn paste_into(window: Option<String>) {
         .zip(window)
         .and_then(|(s, w)| clipboard::paste_into(s, &w));
     let Some(commands) = commands else {
-        eprintln!("pith-desktop: pasting into another window needs X11 and xdotool");
+        tracing::warn!("pasting into another window needs X11 and xdotool");
         return;
     };
     std::thread::spawn(move || {
@@ -40,7 +40,7 @@ pub fn paste_into(window: Option<String>) {
         std::thread::sleep(std::time::Duration::from_millis(150));
         for argv in &commands {
             if run_quietly(argv).is_none() {
-                eprintln!("pith-desktop: could not paste ({} failed)", argv.join(" "));
+                tracing::warn!("could not paste ({} failed)", argv.join(" "));
                 return;
             }
         }

@@ -21,9 +21,7 @@ pub fn watch(app: AppHandle) {
         .name("pith-copy-watch".into())
         .spawn(move || {
             let Ok(mut clipboard) = arboard::Clipboard::new() else {
-                eprintln!(
-                    "pith-desktop: the clipboard cannot be watched; copied text is not prepared"
-                );
+                tracing::warn!("the clipboard cannot be watched; copied text is not prepared");
                 return;
             };
             let mut watch = CopyWatch::default();
@@ -55,7 +53,7 @@ pub fn watch(app: AppHandle) {
             }
         });
     if let Err(e) = started {
-        eprintln!("pith-desktop: copied text is not prepared ({e})");
+        tracing::warn!("copied text is not prepared ({e})");
     }
 }
 

@@ -33,7 +33,7 @@ pub fn register(app: &AppHandle, shortcut: &str) -> HotkeyStatus {
         .unwrap_or_default();
     let (status, commands) = register_all(app, shortcut, &commands);
     if let Err(why) = commands {
-        eprintln!("pith-desktop: {why}");
+        tracing::warn!("{why}");
     }
     status
 }
@@ -133,12 +133,14 @@ fn open_popup(
     }
     let pending = lock(&hotkey.session).begin_with(read, mode, names, command);
     if let Err(e) = popup::show(app) {
-        eprintln!("pith-desktop: the rephrase popup could not open: {e}");
+        tracing::warn!("the rephrase popup could not open: {e}");
     }
     let _ = app.emit_to(popup::POPUP, "rephrase-request", &pending);
 }
 
-/// A command's own shortcut: its text is the clipboard's. Its result goes
+/// A command's own shortcut: its text is the clipboard's (or, as the
+/// command says, a file picked in a dialog or the conversation last
+/// written to). Its result goes
 /// where the command says: the popup (with the changes marked), or straight
 /// to the clipboard (the text it replaced can be put back), a new file in
 /// its folder, or a conversation. A result that fails the checks, or a
@@ -155,7 +157,12 @@ pub fn command_pressed(app: &AppHandle, name: String) {
             return;
         };
         hotkey.stop();
-        let read = hotkey.clipboard.read();
+        let read = match crate::workflows::shortcut_input(&app, &target) {
+            Ok(Some(text)) => Ok(text),
+            Ok(None) => hotkey.clipboard.read(),
+            Err(e) if e.code() == pith_core::ErrorCode::Cancelled => return,
+            Err(e) => Err(e),
+        };
         let output = pith_core::flows::commands::output_of(&target);
         let text = match (output, read) {
             (Output::Popup, read) => return open_popup(&app, read, mode, Some(name)),

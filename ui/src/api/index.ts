@@ -117,6 +117,11 @@ export function getSettings(): Promise<SettingsView> {
   return invoke<SettingsView>("get_settings");
 }
 
+/** Opens the log folder in the desktop's file manager. */
+export function openLogFolder(): Promise<void> {
+  return invoke<void>("open_log_folder");
+}
+
 /** Saves the app's settings; resolves to them as stored. */
 export function saveSettings(app: AppSettings): Promise<AppSettings> {
   return invoke<AppSettings>("save_settings", { app });

@@ -223,7 +223,12 @@ summary: GgufSummary | null,
 /**
  * Why the file cannot be used.
  */
-problem: string | null, };
+problem: string | null, 
+/**
+ * The other tool that keeps this file, and its name there ("Ollama
+ * (llama3.2:1b)"): Pith uses it read-only and never removes it.
+ */
+found_in: string | null, };
 
 export type MachineFit = { hardware: HardwareProfile, plans: Array<Plan>, installed: Array<InstalledModel>, gpu_offload: boolean, };
 
@@ -267,6 +272,11 @@ auto_paste: boolean,
  */
 prepare_copied_text: boolean, 
 /**
+ * Let the logs hold the text the user works on (for a bug report);
+ * off, they hold only its length (`logs::text`).
+ */
+debug_logs: boolean, 
+/**
  * The model file to load instead of the default one.
  */
 model?: string | null, };
@@ -275,7 +285,11 @@ export type SettingsView = { app: AppSettings,
 /**
  * Where the history, saved model states and settings live.
  */
-data_dir: string, modes: Array<RephraseMode>, };
+data_dir: string, 
+/**
+ * Where the logs are written.
+ */
+log_dir: string, modes: Array<RephraseMode>, };
 
 export type DownloadProgress = { downloaded: number, total: number | null, };
 

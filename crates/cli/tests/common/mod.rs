@@ -1,3 +1,6 @@
+// Each test binary uses some of these helpers.
+#![allow(dead_code)]
+
 //! Running the `pith` binary as a user or a script does, in a data folder
 //! of the test's own.
 

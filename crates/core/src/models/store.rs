@@ -2,6 +2,7 @@
 //! header says; importing a file from anywhere; removing one.
 
 use super::catalog::Catalog;
+use super::elsewhere;
 use super::gguf::{self, GgufSummary};
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -19,6 +20,9 @@ pub struct InstalledModel {
     pub summary: Option<GgufSummary>,
     /// Why the file cannot be used.
     pub problem: Option<String>,
+    /// The other tool that keeps this file, and its name there ("Ollama
+    /// (llama3.2:1b)"): Pith uses it read-only and never removes it.
+    pub found_in: Option<String>,
 }
 
 /// Where new models are written: `PITH_MODELS_DIR`, else the data folder's
@@ -35,9 +39,54 @@ pub fn install_dir() -> Result<PathBuf> {
 }
 
 /// Every `.gguf` file in `dirs` (the first folder wins for a name seen
-/// twice), each with its header checked.
+/// twice), then the ones other tools keep (`elsewhere`), each with its
+/// header checked.
 pub fn list_installed(dirs: &[PathBuf]) -> Vec<InstalledModel> {
+    list_all(dirs, &elsewhere::Places::system())
+}
+
+/// [`list_installed`] with the other tools' folders given.
+pub fn list_all(dirs: &[PathBuf], places: &elsewhere::Places) -> Vec<InstalledModel> {
     let catalog = Catalog::builtin();
+    let mut out = own_files(dirs, &catalog);
+    for found in elsewhere::find(places) {
+        if out.iter().any(|m| m.id == found.id || m.path == found.path) {
+            continue;
+        }
+        let entry = found
+            .sha256
+            .as_deref()
+            .and_then(|sha| {
+                catalog.models.iter().find(|m| {
+                    m.sha256
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(sha))
+                })
+            })
+            .or_else(|| {
+                found
+                    .path
+                    .file_name()
+                    .and_then(|f| catalog.by_file(&f.to_string_lossy()))
+            });
+        let (summary, problem) = match gguf::inspect(&found.path) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        out.push(InstalledModel {
+            id: found.id.clone(),
+            size_bytes: std::fs::metadata(&found.path).map(|m| m.len()).unwrap_or(0),
+            catalog_id: entry.map(|m| m.id.clone()),
+            path: found.path,
+            summary,
+            problem,
+            found_in: Some(format!("{} ({})", found.tool.label(), found.name)),
+        });
+    }
+    out
+}
+
+fn own_files(dirs: &[PathBuf], catalog: &Catalog) -> Vec<InstalledModel> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for dir in dirs {
@@ -68,6 +117,7 @@ pub fn list_installed(dirs: &[PathBuf]) -> Vec<InstalledModel> {
                 path,
                 summary,
                 problem,
+                found_in: None,
             });
         }
     }
@@ -112,11 +162,19 @@ pub fn import(src: &Path, dest_dir: &Path) -> Result<PathBuf> {
 /// Removes the installed model named by its id (file stem), file name or
 /// catalog id. Returns the removed path.
 pub fn remove(name: &str, dirs: &[PathBuf]) -> Result<PathBuf> {
-    let installed = list_installed(dirs);
-    let found = installed.iter().find(|m| {
-        m.id == name
-            || m.path.file_name().is_some_and(|f| f == name)
-            || m.catalog_id.as_deref() == Some(name)
+    remove_from(name, dirs, &elsewhere::Places::system())
+}
+
+/// [`remove`] with the other tools' folders given (whose files are never
+/// removed).
+pub fn remove_from(name: &str, dirs: &[PathBuf], places: &elsewhere::Places) -> Result<PathBuf> {
+    let installed = list_all(dirs, places);
+    // An exact id first: a file another tool keeps may share its name
+    // with a catalog id of a file in Pith's own folder.
+    let found = installed.iter().find(|m| m.id == name).or_else(|| {
+        installed.iter().find(|m| {
+            m.path.file_name().is_some_and(|f| f == name) || m.catalog_id.as_deref() == Some(name)
+        })
     });
     let Some(m) = found else {
         let names: Vec<&str> = installed.iter().map(|m| m.id.as_str()).collect();
@@ -129,6 +187,12 @@ pub fn remove(name: &str, dirs: &[PathBuf]) -> Result<PathBuf> {
             }
         )));
     };
+    if let Some(tool) = &m.found_in {
+        return Err(Error::InvalidInput(format!(
+            "{} belongs to {tool}: Pith only reads it; remove it with that tool",
+            m.id
+        )));
+    }
     std::fs::remove_file(&m.path)
         .map_err(|e| Error::io(format!("removing {}", m.path.display()), e))?;
     Ok(m.path.clone())
@@ -183,6 +247,46 @@ mod tests {
         let err = remove("tiny-q4", &dirs).expect_err("gone");
         assert_eq!(err.code(), ErrorCode::NotFound);
         assert!(err.to_string().contains("installed: broken"), "{err}");
+    }
+
+    #[test]
+    fn models_other_tools_keep_are_listed_read_only_and_matched_by_checksum() {
+        let store = tempfile::tempdir().expect("tmp");
+        let home = tempfile::tempdir().expect("tmp");
+        let ollama = home.path().join(".ollama/models");
+        let sha = crate::models::catalog::Catalog::builtin()
+            .by_file(crate::models::DEFAULT_MODEL_FILE)
+            .and_then(|m| m.sha256.clone())
+            .expect("the default model has a checksum");
+        std::fs::create_dir_all(ollama.join("blobs")).expect("mkdir");
+        std::fs::write(
+            ollama.join("blobs").join(format!("sha256-{sha}")),
+            tiny_gguf(),
+        )
+        .expect("blob");
+        let manifest = ollama.join("manifests/registry.ollama.ai/library/smollm2/135m");
+        std::fs::create_dir_all(manifest.parent().expect("parent")).expect("mkdir");
+        std::fs::write(
+            &manifest,
+            format!("{{\"layers\":[{{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"sha256:{sha}\"}}]}}"),
+        )
+        .expect("manifest");
+        let places = elsewhere::Places::new(home.path(), |_| None);
+        let dirs = [store.path().to_path_buf()];
+        let listed = list_all(&dirs, &places);
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        let m = &listed[0];
+        assert_eq!(m.id, "ollama-smollm2-135m");
+        assert_eq!(m.found_in.as_deref(), Some("Ollama (smollm2:135m)"));
+        assert!(
+            m.catalog_id.is_some(),
+            "matched by the digest, without reading the file"
+        );
+        assert!(m.problem.is_none());
+        // Never removed by Pith.
+        let e = remove_from("ollama-smollm2-135m", &dirs, &places).expect_err("read-only");
+        assert!(e.to_string().contains("belongs to Ollama"), "{e}");
+        assert!(ollama.join("blobs").join(format!("sha256-{sha}")).exists());
     }
 
     #[test]
