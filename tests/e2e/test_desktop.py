@@ -572,6 +572,33 @@ class WindowTest(unittest.TestCase):
                 driver.close()
 
     @retry_if_driver_crashed
+    def test_a_bullet_point_rewrite_keeps_its_lines_in_the_popup(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-bullets-")
+        (pathlib.Path(data) / "settings.toml").write_text('[app]\nrephrase_mode = "bullets"\n')
+        original = ("Please book the train tickets for Monday. We also have to reserve a hotel near the station, "
+                    "and someone should tell the team about the new schedule.")
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            clipboard(self.screen, original)
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            shown = self.shown_rewrite(driver)
+            lines = [l for l in shown.splitlines() if l.strip()]
+            self.assertGreaterEqual(len(lines), 2, shown)
+            # What the popup shows of the result, removed words aside, is the
+            # result line by line.
+            visible = driver.script(
+                "const d = document.querySelector('.diff').cloneNode(true);"
+                "d.querySelectorAll('del').forEach(e => e.remove());"
+                "document.body.append(d); const t = d.innerText; d.remove(); return t;")
+            self.assertEqual([l.strip() for l in visible.splitlines() if l.strip()], [l.strip() for l in lines])
+            time.sleep(1)
+            self.screen.screenshot_drawn("hotkey-bullets.png")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
     def test_copied_text_is_prepared_before_the_shortcut_and_an_image_prepares_nothing(self):
         data = tempfile.mkdtemp(prefix="pith-e2e-prepare-")
         (pathlib.Path(data) / "settings.toml").write_text('[app]\nrephrase_mode = "proofread"\n')

@@ -73,4 +73,16 @@ describe("markdown", () => {
       ["tok-comment", "// note"],
     ]);
   });
+
+  it("renders GitHub tables and nested lists", () => {
+    const d = html("| name | role |\n|:---|---:|\n| Ada | maths |\n\n- fruit\n  - apple\n  - pear\n- bread\n\nTasks:\n\n- [x] done\n- [ ] to do");
+    expect([...d.querySelectorAll("th")].map((t) => t.textContent)).toEqual(["name", "role"]);
+    expect([...d.querySelectorAll("td")].map((t) => t.textContent)).toEqual(["Ada", "maths"]);
+    expect(d.querySelector<HTMLElement>("td:last-child")?.style.textAlign).toBe("right");
+    const outer = d.querySelector("ul");
+    expect(outer?.querySelectorAll(":scope > li")).toHaveLength(2);
+    expect([...(outer?.querySelectorAll("li ul li") ?? [])].map((li) => li.textContent)).toEqual(["apple", "pear"]);
+    expect([...d.querySelectorAll(".md-task")].map((t) => t.textContent)).toEqual(["\u2611 ", "\u2610 "]);
+    expect(d.querySelectorAll("ul")[2]?.textContent).toBe("\u2611 done\u2610 to do");
+  });
 });

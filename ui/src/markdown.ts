@@ -1,111 +1,136 @@
-// Markdown from the model, rendered by building DOM nodes: every piece of
-// model text goes in as a text node, so raw HTML in a reply shows as text,
-// images never load (their alt text is shown), and links do not navigate
-// the window (the address is shown beside the link text).
+// Markdown from the model, parsed by `marked` (GitHub's dialect: tables,
+// nested and task lists, strikethrough) and rendered by building DOM nodes
+// from its tokens: every piece of model text goes in as a text node, so
+// raw HTML in a reply shows as text, images never load (their alt text is
+// shown), and links do not navigate the window (the address is shown
+// beside the link text).
+import { Lexer, type Token, type Tokens } from "marked";
 import { el } from "./dom";
+
+const OPTIONS = { gfm: true, breaks: true };
 
 /** Renders `src` into block elements. Safe for text still streaming in. */
 export function renderMarkdown(src: string): DocumentFragment {
   const out = document.createDocumentFragment();
-  const lines = src.replace(/\r\n?/g, "\n").split("\n");
-  let i = 0;
-  let paragraph: string[] = [];
-  const flush = () => {
-    if (paragraph.length) out.append(inlineBlock("p", paragraph.join("\n")));
-    paragraph = [];
-  };
-  while (i < lines.length) {
-    const line = lines[i];
-    const fence = /^\s*(```+|~~~+)\s*([\w+#.-]*)\s*$/.exec(line);
-    if (fence) {
-      flush();
-      const code: string[] = [];
-      i++;
-      while (i < lines.length && !lines[i].trim().startsWith(fence[1])) code.push(lines[i++]);
-      i++; // the closing fence (absent while a reply is still streaming)
-      out.append(codeBlock(code.join("\n"), fence[2].toLowerCase()));
-      continue;
-    }
-    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
-    if (heading) {
-      flush();
-      const level = Math.min(6, heading[1].length + 2);
-      out.append(inlineBlock(`h${level}` as "h3", heading[2].replace(/\s#+\s*$/, "")));
-      i++;
-      continue;
-    }
-    if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
-      flush();
-      out.append(el("hr"));
-      i++;
-      continue;
-    }
-    const item = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/.exec(line);
-    if (item) {
-      flush();
-      const ordered = /\d/.test(item[1]);
-      const list = el(ordered ? "ol" : "ul");
-      if (ordered) {
-        const start = parseInt(item[1], 10);
-        if (start !== 1) list.setAttribute("start", String(start));
-      }
-      while (i < lines.length) {
-        const m = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/.exec(lines[i]);
-        if (!m || /\d/.test(m[1]) !== ordered) break;
-        list.append(inlineBlock("li", m[2]));
-        i++;
-      }
-      out.append(list);
-      continue;
-    }
-    if (/^\s*>/.test(line)) {
-      flush();
-      const quoted: string[] = [];
-      while (i < lines.length && /^\s*>/.test(lines[i])) quoted.push(lines[i++].replace(/^\s*>\s?/, ""));
-      const quote = el("blockquote");
-      quote.append(renderMarkdown(quoted.join("\n")));
-      out.append(quote);
-      continue;
-    }
-    if (line.trim() === "") flush();
-    else paragraph.push(line);
-    i++;
-  }
-  flush();
+  out.append(...blocks(Lexer.lex(src, OPTIONS)));
   return out;
 }
 
-function inlineBlock<K extends "p" | "li" | "h3" | "h4" | "h5" | "h6">(tag: K, text: string): HTMLElement {
-  const node = el(tag);
-  node.append(...inline(text));
+function blocks(tokens: Token[]): Node[] {
+  return tokens.flatMap((t) => block(t));
+}
+
+function block(t: Token): Node[] {
+  switch (t.type) {
+    case "heading": {
+      const level = Math.min(6, (t as Tokens.Heading).depth + 2);
+      return [el(`h${level}` as "h3", {}, ...inline((t as Tokens.Heading).tokens))];
+    }
+    case "paragraph":
+      return [el("p", {}, ...inline((t as Tokens.Paragraph).tokens))];
+    case "code":
+      return [codeBlock((t as Tokens.Code).text, ((t as Tokens.Code).lang ?? "").split(/\s/)[0].toLowerCase())];
+    case "blockquote":
+      return [el("blockquote", {}, ...blocks((t as Tokens.Blockquote).tokens))];
+    case "hr":
+      return [el("hr")];
+    case "list":
+      return [list(t as Tokens.List)];
+    case "table":
+      return [table(t as Tokens.Table)];
+    case "space":
+      return [];
+    case "text": {
+      const text = t as Tokens.Text;
+      return text.tokens ? inline(text.tokens) : [document.createTextNode(text.text)];
+    }
+    default:
+      // Raw HTML and anything else: its own text, never markup.
+      return [el("p", {}, "raw" in t ? String(t.raw) : "")];
+  }
+}
+
+function list(t: Tokens.List): HTMLElement {
+  const node = el(t.ordered ? "ol" : "ul");
+  if (t.ordered && typeof t.start === "number" && t.start !== 1) node.setAttribute("start", String(t.start));
+  for (const item of t.items) {
+    const li = el("li");
+    if (item.task) li.append(el("span", { class: "md-task" }, item.checked ? "\u2611 " : "\u2610 "));
+    // A tight list's items hold text tokens; a loose one's, paragraphs.
+    for (const child of item.tokens) {
+      if (child.type === "checkbox") continue;
+      li.append(...block(child));
+    }
+    node.append(li);
+  }
   return node;
 }
 
-const INLINE =
-  /(`+)([\s\S]*?[^`])\1(?!`)|!\[([^\]]*)\]\(((?:[^()\s]|\([^()\s]*\))*)[^)]*\)|\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))*)[^)]*\)|(\*\*|__)(?=\S)([\s\S]*?\S)\7|(\*)(?=\S)([\s\S]*?\S)\9|\n/g;
+function table(t: Tokens.Table): HTMLElement {
+  const cell = (tag: "th" | "td", c: Tokens.TableCell) => {
+    const node = el(tag, {}, ...inline(c.tokens));
+    if (c.align) node.style.textAlign = c.align;
+    return node;
+  };
+  return el(
+    "div",
+    { class: "md-table" },
+    el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, ...t.header.map((c) => cell("th", c)))),
+      el("tbody", {}, ...t.rows.map((row) => el("tr", {}, ...row.map((c) => cell("td", c))))),
+    ),
+  );
+}
 
 /**
- * Inline Markdown: code spans, images (as text), links (address shown),
- * bold, italic (`*x*` only: `snake_case_names` stay as written), line breaks.
+ * Inline tokens: code spans, images (as text), links (address shown),
+ * bold, italic, strikethrough, line breaks; raw HTML as its text.
  */
-export function inline(text: string): Node[] {
+function inline(tokens: Token[] | undefined): Node[] {
   const nodes: Node[] = [];
-  let last = 0;
-  for (const m of text.matchAll(INLINE)) {
-    const at = m.index ?? 0;
-    if (at > last) nodes.push(document.createTextNode(text.slice(last, at)));
-    last = at + m[0].length;
-    if (m[1]) nodes.push(el("code", {}, m[2].trim() === "" ? m[2] : m[2].trim()));
-    else if (m[3] !== undefined) nodes.push(el("span", { class: "md-image" }, `[image${m[3] ? `: ${m[3]}` : ""}]`));
-    else if (m[5] !== undefined) {
-      const link = el("span", { class: "md-link" }, ...inline(m[5]));
-      nodes.push(link);
-      if (m[6] && m[6] !== m[5]) nodes.push(el("span", { class: "md-url" }, ` (${m[6]})`));
-    } else if (m[7]) nodes.push(el("strong", {}, ...inline(m[8])));
-    else if (m[9]) nodes.push(el("em", {}, ...inline(m[10])));
-    else nodes.push(el("br"));
+  for (const t of tokens ?? []) {
+    switch (t.type) {
+      case "strong":
+        nodes.push(el("strong", {}, ...inline((t as Tokens.Strong).tokens)));
+        break;
+      case "em":
+        nodes.push(el("em", {}, ...inline((t as Tokens.Em).tokens)));
+        break;
+      case "del":
+        nodes.push(el("del", {}, ...inline((t as Tokens.Del).tokens)));
+        break;
+      case "codespan":
+        nodes.push(el("code", {}, (t as Tokens.Codespan).text));
+        break;
+      case "br":
+        nodes.push(el("br"));
+        break;
+      case "checkbox":
+        // Shown as the list item's mark.
+        break;
+      case "image": {
+        const alt = (t as Tokens.Image).text;
+        nodes.push(el("span", { class: "md-image" }, `[image${alt ? `: ${alt}` : ""}]`));
+        break;
+      }
+      case "link": {
+        const link = t as Tokens.Link;
+        nodes.push(el("span", { class: "md-link" }, ...inline(link.tokens)));
+        if (link.href && link.href !== link.text) nodes.push(el("span", { class: "md-url" }, ` (${link.href})`));
+        break;
+      }
+      case "text": {
+        const text = t as Tokens.Text;
+        if (text.tokens) nodes.push(...inline(text.tokens));
+        else nodes.push(document.createTextNode(text.text));
+        break;
+      }
+      default:
+        nodes.push(document.createTextNode("text" in t && typeof t.text === "string" && t.type === "escape" ? t.text : String(t.raw)));
+    }
   }
-  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
   return nodes;
 }
 

@@ -33,11 +33,12 @@ const MODE_LABELS: Record<string, string> = {
   bullets: "Bullet points",
 };
 
-/** The diff as nodes: removed words struck through, added ones marked. */
+/** The diff as nodes: removed words struck through, added ones marked,
+ * the texts' own spacing and line breaks kept. */
 export function diffView(before: string, after: string): HTMLElement {
   const node = el("p", { class: "diff" });
   for (const part of wordDiff(before, after)) {
-    const text = `${part.text} `;
+    const text = part.text;
     if (part.op === "same") node.append(text);
     else if (part.op === "del") node.append(el("del", {}, text));
     else node.append(el("ins", {}, text));

@@ -13,7 +13,7 @@ describe("rewrite history", () => {
     const items = panel.querySelectorAll(".rewrite");
     expect(items).toHaveLength(2);
     expect(items[0].textContent).toContain("not used");
-    expect(items[1].querySelector("del")?.textContent).toBe("teh ");
+    expect(items[1].querySelector("del")?.textContent).toBe("teh");
     expect(panel.querySelector("kbd")?.textContent).toBe("Ctrl+Alt+R");
   });
 
