@@ -143,6 +143,27 @@ cmd_test() {
   say "end-to-end: the real app under Xvfb"
   PITH_DESKTOP_BIN="$(target_dir)/debug/pith-desktop" PITH_PYDEPS="$(target_dir)/pydeps" \
     python3 -m unittest discover -s tests/e2e -t . -v
+  package_check
+}
+
+# The .deb built from the test build's programs (the release package is
+# `scripts/package-deb.sh`), installed with dpkg, run from the PATH, and
+# removed again. Installing needs root (as in CI); otherwise the package is
+# only built and its contents listed.
+package_check() {
+  say "package: the .deb, installed and run"
+  local deb; deb="$(scripts/package-deb.sh --from "$(target_dir)/debug" "$(target_dir)/package")"
+  say "built $deb ($(du -h "$deb" | cut -f1))"
+  dpkg-deb --contents "$deb" | grep -q './usr/share/man/man1/pith.1.gz' || die "the package has no manual page"
+  if [ "$(id -u)" -ne 0 ]; then
+    say "not root: the package is built but not installed (sudo dpkg -i $deb)"
+    return
+  fi
+  dpkg -i "$deb" >/dev/null
+  local ok=0
+  python3 -m tests.e2e.installed || ok=$?
+  dpkg -r pith >/dev/null
+  [ "$ok" -eq 0 ] || die "the installed package does not run (see above)"
 }
 
 case "${1:-}" in

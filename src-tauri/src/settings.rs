@@ -77,7 +77,15 @@ pub fn save_settings(
     changed: tauri::State<'_, OnShortcutChange>,
     app: AppSettings,
 ) -> Reply<AppSettings> {
-    let before = load()?.app.hotkey;
+    let before = load()?.app;
+    if app.open_at_login != before.open_at_login {
+        let dir = pith_core::autostart::dir()
+            .ok_or_else(|| Error::InvalidInput("no home folder for the autostart entry".into()))?;
+        let exe =
+            std::env::current_exe().map_err(|e| Error::io("finding the app's own file", e))?;
+        pith_core::autostart::apply(&dir, app.open_at_login, &exe)?;
+    }
+    let before = before.hotkey;
     let stored = update(|s| s.app = app.from_window(&s.app))?;
     pith_core::logs::set_user_text(stored.debug_logs);
     if stored.hotkey != before {

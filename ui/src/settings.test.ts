@@ -3,7 +3,7 @@ import type { AppSettings, SettingsView } from "./api";
 import { applyTheme, settingsPanel } from "./settings";
 
 const view = (): SettingsView => ({
-  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false, prepare_copied_text: true, debug_logs: false },
+  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false, prepare_copied_text: true, debug_logs: false, open_at_login: false },
   data_dir: "/home/me/.local/share/pith",
   log_dir: "/home/me/.local/share/pith/logs",
   modes: ["proofread", "rewrite", "friendly", "professional", "concise", "bullets"],
@@ -42,6 +42,7 @@ describe("settings", () => {
       auto_paste: true,
       prepare_copied_text: false,
       debug_logs: true,
+      open_at_login: false,
     });
     expect(form.querySelector<HTMLInputElement>("#setting-hotkey")?.value).toBe("Ctrl+Shift+P");
     expect(form.querySelector(".settings-status")?.textContent).toBe("Saved.");

@@ -43,6 +43,8 @@ export function settingsPanel(
   paste.checked = view.app.auto_paste;
   const prepare = el("input", { name: "prepare_copied_text", type: "checkbox" });
   prepare.checked = view.app.prepare_copied_text;
+  const atLogin = el("input", { name: "open_at_login", type: "checkbox" });
+  atLogin.checked = view.app.open_at_login;
   const debugLogs = el("input", { name: "debug_logs", type: "checkbox" });
   debugLogs.checked = view.app.debug_logs;
   const logsButton = el("button", { type: "button", class: "open-logs" }, "Open log folder");
@@ -69,6 +71,7 @@ export function settingsPanel(
       "Start reading text as soon as you copy it, so the shortcut's rewrite begins at once. Uses a moment of CPU per copy; nothing is stored.",
     ),
     field("Theme", theme, "Light or dark; by default the same as the desktop."),
+    field("Open at login", atLogin, "Start Pith when you log in, so the shortcuts work from the start."),
     el(
       "div",
       { class: "field" },
@@ -112,6 +115,7 @@ export function settingsPanel(
       auto_paste: paste.checked,
       prepare_copied_text: prepare.checked,
       debug_logs: debugLogs.checked,
+      open_at_login: atLogin.checked,
       theme: theme.value as Theme,
     };
     save(app).then(

@@ -188,6 +188,10 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
+    /// Write the manual page and the shell completions into DIR (used by
+    /// the package build).
+    #[command(hide = true)]
+    GenerateDocs { dir: PathBuf },
     /// Measure load time, prompt and generation speed, first-token latency and
     /// memory; prints one JSON object.
     Bench {
@@ -283,6 +287,7 @@ fn run(cli: Cli) -> ExitCode {
         } => serve::route(&model, &text, task, larger, explain, json),
         Command::Hardware { json } => models::hardware(json),
         Command::Models { command } => models::run(command),
+        Command::GenerateDocs { dir } => generate_docs(&dir),
         Command::Bench { planner: true, .. } => bench::planner(),
         Command::Bench {
             planner: false,
@@ -295,6 +300,36 @@ fn run(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
     }
+}
+
+/// `pith.1` and the bash, zsh and fish completions, from the clap
+/// definitions, so they never disagree with `--help`.
+fn generate_docs(dir: &std::path::Path) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let io = |what: &str, e| Error::io(format!("writing {what} in {}", dir.display()), e);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io("the folder", e))
+        .or_fail(false)?;
+    let mut man = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut man)
+        .map_err(|e| io("pith.1", e))
+        .or_fail(false)?;
+    std::fs::write(dir.join("pith.1"), man)
+        .map_err(|e| io("pith.1", e))
+        .or_fail(false)?;
+    for (shell, name) in [
+        (clap_complete::Shell::Bash, "pith.bash"),
+        (clap_complete::Shell::Zsh, "_pith"),
+        (clap_complete::Shell::Fish, "pith.fish"),
+    ] {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "pith", &mut out);
+        std::fs::write(dir.join(name), out)
+            .map_err(|e| io(name, e))
+            .or_fail(false)?;
+    }
+    Ok(())
 }
 
 /// A command's failure: the error and whether to print it as JSON.

@@ -608,11 +608,12 @@ mod models {
             }
         });
         let store = tempfile::tempdir().expect("tmp");
+        let data = tempfile::tempdir().expect("tmp");
         let o = Command::new(env!("CARGO_BIN_EXE_pith"))
             .args(["models", "pull", "qwen2.5-0.5b-instruct-q4_k_m"])
             .env("HF_ENDPOINT", &endpoint)
             .env("PITH_MODELS_DIR", store.path())
-            .env("PITH_DATA_DIR", store.path())
+            .env("PITH_DATA_DIR", data.path())
             .output()
             .expect("runs");
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -16,6 +16,7 @@
 //!   desktop window opens;
 //! - [`error`]: one error type with codes the UI branches on.
 
+pub mod autostart;
 pub mod clipboard;
 pub mod commands;
 pub mod documents;

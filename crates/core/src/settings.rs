@@ -66,6 +66,10 @@ pub struct AppSettings {
     /// off, they hold only its length (`logs::text`).
     #[serde(default)]
     pub debug_logs: bool,
+    /// Start the app when the user logs in (`autostart`), so the hotkey
+    /// works from the start of a session.
+    #[serde(default)]
+    pub open_at_login: bool,
     /// The model file to load instead of the default one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
@@ -106,6 +110,7 @@ impl Default for AppSettings {
             auto_paste: false,
             prepare_copied_text: true,
             debug_logs: false,
+            open_at_login: false,
             model: None,
         }
     }

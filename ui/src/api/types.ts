@@ -277,6 +277,11 @@ prepare_copied_text: boolean,
  */
 debug_logs: boolean, 
 /**
+ * Start the app when the user logs in (`autostart`), so the hotkey
+ * works from the start of a session.
+ */
+open_at_login: boolean, 
+/**
  * The model file to load instead of the default one.
  */
 model?: string | null, };
