@@ -95,6 +95,48 @@ fn html_keeps_the_readable_text_and_drops_scripts_and_styles() {
 }
 
 #[test]
+fn a_web_page_is_reduced_to_its_main_content() {
+    let page = "<!DOCTYPE html><html><body>\
+        <header class=\"site-header\"><a href=\"/\">Daily Garden</a>\
+          <nav><ul><li>Home</li><li>About</li><li>Contact</li></ul></nav></header>\
+        <div id=\"cookie-banner\">We use cookies. Accept all cookies?</div>\
+        <div class=\"layout\">\
+          <aside class=\"sidebar\"><h3>Popular</h3><p>Ten tips for roses</p></aside>\
+          <main><article><h1>Growing beans</h1>\
+            <p>Beans like warm soil and full sun; sow them after the last frost.</p>\
+            <div class=\"share-buttons\">Share on social media</div>\
+            <p>Water them at the root, twice a week in dry weather.</p></article></main>\
+        </div>\
+        <footer><p>© 2026 Daily Garden. All rights reserved.</p></footer></body></html>";
+    let doc = extract(page.as_bytes().to_vec(), &limits()).expect("html");
+    assert_eq!(
+        doc.text,
+        "Growing beans\n\nBeans like warm soil and full sun; sow them after the last frost.\n\n\
+         Water them at the root, twice a week in dry weather."
+    );
+
+    // No marked content: everything but the furniture.
+    let plain = "<html><body><div class=\"menu\">Home | Shop | Blog</div>\
+        <div class=\"main-content\"><p>Our shop opens at nine.</p></div>\
+        <div role=\"contentinfo\">Imprint</div>\
+        <p>Closed on Sundays.</p></body></html>";
+    let doc = extract(plain.as_bytes().to_vec(), &limits()).expect("html");
+    assert_eq!(doc.text, "Our shop opens at nine.\n\nClosed on Sundays.");
+
+    // A small <article> teaser is not the page.
+    let teaser =
+        "<html><body><p>The long story of the harbour, told over many paragraphs of text.</p>\
+        <p>More of the story, with its people and its ships and its storms.</p>\
+        <article><p>Teaser</p></article></body></html>";
+    let doc = extract(teaser.as_bytes().to_vec(), &limits()).expect("html");
+    assert!(
+        doc.text.starts_with("The long story") && doc.text.ends_with("Teaser"),
+        "{}",
+        doc.text
+    );
+}
+
+#[test]
 fn latin1_and_utf16_texts_are_converted_to_utf8() {
     let text = "Crème brûlée à la française: déjà vu, naïve façade. Übergröße!";
     let (latin1, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
