@@ -68,6 +68,40 @@ install_cargo_fuzz() {
   fi
 }
 
+install_cargo_deny() {
+  # Built in the build folder, so a warm one (a CI cache) skips the compile.
+  if ! command -v cargo-deny >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo-deny" ]; then
+    say "installing cargo-deny"
+    cargo install cargo-deny --locked --version 0.20.2 --target-dir "$(target_dir)/tools"
+  fi
+}
+
+# Dependency hygiene: licenses, duplicate versions and sources always
+# (deny.toml); the advisory databases (RustSec's on GitHub, the npm
+# registry's audit endpoint) wherever they can be reached, saying so where
+# they cannot.
+check_dependencies() {
+  say "dependencies: licenses, duplicates, sources, advisories"
+  cargo deny --log-level error check licenses bans sources
+  local out
+  if ! out="$(cargo deny --log-level error check advisories 2>&1)"; then
+    if grep -qiE "unable to access|could not resolve|failed to (fetch|clone|open)" <<<"$out"; then
+      say "advisories: the RustSec database cannot be fetched from this machine; not checked"
+    else
+      printf '%s\n' "$out" >&2
+      die "cargo deny found advisories (see above)"
+    fi
+  fi
+  if ! out="$(npm audit --audit-level=high 2>&1)"; then
+    if grep -qE "audit endpoint returned an error|ENOTFOUND|EAI_AGAIN" <<<"$out"; then
+      say "npm audit: this registry answers no audit requests; not checked"
+    else
+      printf '%s\n' "$out" >&2
+      die "npm audit found vulnerabilities (see above)"
+    fi
+  fi
+}
+
 install_pydeps() {
   # The official OpenAI client, which the API's end-to-end test drives
   # Pith with; kept in the build folder, away from the system's Python.
@@ -126,6 +160,7 @@ cmd_test() {
   setup "${APT_TEST[@]}"
   install_tauri_driver
   install_cargo_fuzz
+  install_cargo_deny
   install_pydeps
   say "fetching the models the tests use"
   scripts/fetch-models.sh --all
@@ -134,6 +169,7 @@ cmd_test() {
   npm run -s check:ui
   npm run -s build:ui
   cargo clippy --workspace --all-targets -- -D warnings
+  check_dependencies
   say "UI unit tests"
   npm run -s test:ui
   say "Rust tests (unit, real model, command line)"
@@ -154,7 +190,7 @@ package_check() {
   say "package: the .deb, installed and run"
   local deb; deb="$(scripts/package-deb.sh --from "$(target_dir)/debug" "$(target_dir)/package")"
   say "built $deb ($(du -h "$deb" | cut -f1))"
-  dpkg-deb --contents "$deb" | grep -q './usr/share/man/man1/pith.1.gz' || die "the package has no manual page"
+  dpkg-deb --contents "$deb" | grep -c './usr/share/man/man1/pith.1.gz' >/dev/null || die "the package has no manual page"
   if [ "$(id -u)" -ne 0 ]; then
     say "not root: the package is built but not installed (sudo dpkg -i $deb)"
     return
