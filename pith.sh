@@ -40,7 +40,7 @@ then run this command again."
 check_rust() {
   command -v cargo >/dev/null || die "Rust is not installed. Install it with rustup (https://rustup.rs), then run this command again."
   local v; v=$(rustc --version | awk '{print $2}')
-  [ "$(printf '%s\n1.90.0\n' "$v" | sort -V | head -n1)" = "1.90.0" ] || die "Rust $v is too old; Pith needs 1.90 or newer (rustup update)."
+  [ "$(printf '%s\n1.95.0\n' "$v" | sort -V | head -n1)" = "1.95.0" ] || die "Rust $v is too old; Pith needs 1.95 or newer (rustup update)."
 }
 
 install_npm() {

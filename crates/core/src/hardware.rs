@@ -121,14 +121,20 @@ impl HardwareProfile {
 pub fn probe(models_dir: Option<&Path>) -> HardwareProfile {
     let logical = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok();
-    let mut system = sysinfo::System::new();
-    system.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
+    // sysinfo is asked only where /proc has no answer (another OS), and a
+    // system it cannot read leaves the fact unknown.
+    let system = || {
+        sysinfo::System::new().ok().map(|mut s| {
+            s.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
+            s
+        })
+    };
     let memory = memory();
     let model = cpuinfo
         .as_deref()
         .and_then(linux::cpu_model_from_cpuinfo)
         .or_else(|| {
-            system
+            system()?
                 .cpus()
                 .first()
                 .map(|c| c.brand().trim().to_string())
@@ -137,7 +143,7 @@ pub fn probe(models_dir: Option<&Path>) -> HardwareProfile {
     let physical = cpuinfo
         .as_deref()
         .and_then(physical_cores_from_cpuinfo)
-        .or_else(sysinfo::System::physical_core_count)
+        .or_else(|| sysinfo::System::physical_core_count().ok())
         .map(|p| p.min(logical));
     let mut gpus = gpu::nvidia();
     gpus.extend(gpu::drm(Path::new("/sys/class/drm"), !gpus.is_empty()));
@@ -183,14 +189,16 @@ pub fn probe_memory() -> HardwareProfile {
 fn memory() -> Memory {
     let (total, available) = match std::fs::read_to_string("/proc/meminfo") {
         Ok(text) => parse_meminfo(&text),
-        Err(_) => {
-            let mut system = sysinfo::System::new();
-            system.refresh_memory();
-            (
-                Some(system.total_memory()).filter(|&b| b > 0),
-                Some(system.available_memory()).filter(|&b| b > 0),
-            )
-        }
+        Err(_) => match sysinfo::System::new() {
+            Ok(mut system) => {
+                system.refresh_memory();
+                (
+                    Some(system.total_memory()).filter(|&b| b > 0),
+                    Some(system.available_memory()).filter(|&b| b > 0),
+                )
+            }
+            Err(_) => (None, None),
+        },
     };
     let cgroup = cgroup_memory();
     Memory {
@@ -219,7 +227,7 @@ pub fn free_disk_bytes(path: &Path) -> Option<u64> {
         existing = existing.parent()?;
     }
     let target = existing.canonicalize().ok()?;
-    let disks = sysinfo::Disks::new_with_refreshed_list();
+    let disks = sysinfo::Disks::new_with_refreshed_list().ok()?;
     disks
         .iter()
         .filter(|d| target.starts_with(d.mount_point()))
