@@ -28,7 +28,8 @@ else
   # The path of the checkout and of the home folder become "." and "~" in
   # every file name the binaries keep (panic locations, debug paths).
   RUSTFLAGS="--remap-path-prefix=$root=. --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=~/.cargo --remap-path-prefix=$HOME=~" \
-    cargo build --release --target-dir target/portable -p pith -p pith-desktop
+    cargo build --release --target-dir target/portable -p pith -p pith-desktop \
+    --features pith-desktop/custom-protocol
   bin=target/portable/release; out=target/portable
   for b in pith pith-desktop; do
     if grep -aq "$root" "$bin/$b"; then
