@@ -99,6 +99,20 @@ impl Sampling {
         }
     }
 
+    /// Attempt `n` of a checked job: greedy first (0), then sampled at
+    /// `temperature` with a seed of its own (`seed + n`), so each retry is
+    /// a different, reproducible second opinion.
+    pub fn attempt(n: usize, temperature: f32, seed: u32) -> Self {
+        match n {
+            0 => Self::greedy(),
+            n => Self {
+                temperature,
+                seed: seed + n as u32,
+                ..Self::default()
+            },
+        }
+    }
+
     /// The default sampling with a fresh seed: another answer each time
     /// (for "regenerate").
     pub fn varied() -> Self {

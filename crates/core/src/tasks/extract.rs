@@ -50,14 +50,7 @@ pub fn build_request(
         ChatMessage::system(INSTRUCTIONS),
         ChatMessage::user(format!("JSON Schema:\n{schema}\n\nText:\n{text}")),
     ];
-    let sampling = match attempt {
-        0 => Sampling::greedy(),
-        n => Sampling {
-            temperature: 0.7,
-            seed: 0x5eed + n as u32,
-            ..Sampling::default()
-        },
-    };
+    let sampling = Sampling::attempt(attempt, 0.7, 0x5eed);
     GenerateRequest::new(Prompt::Chat(messages), max_tokens)
         .with_sampling(sampling)
         .with_constraint(Constraint::json(schema.clone()))

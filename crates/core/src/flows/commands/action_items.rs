@@ -72,14 +72,7 @@ fn item_schema() -> serde_json::Value {
 
 /// The request for one sentence; `attempt` 0 is greedy.
 pub fn request(sentence: &str, attempt: usize) -> GenerateRequest {
-    let sampling = match attempt {
-        0 => Sampling::greedy(),
-        n => Sampling {
-            temperature: 0.6,
-            seed: 0xac7 + n as u32,
-            ..Sampling::default()
-        },
-    };
+    let sampling = Sampling::attempt(attempt, 0.6, 0xac7);
     let constraint = Constraint {
         triggers: vec!["{".into()],
         ..Constraint::json(item_schema())

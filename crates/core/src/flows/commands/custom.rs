@@ -22,14 +22,7 @@ introduction, no comments, no quotes around it.";
 const MAX_TOKENS: usize = 512;
 
 pub fn request(command: &CustomCommand, text: &str, attempt: usize) -> GenerateRequest {
-    let sampling = match attempt {
-        0 => Sampling::greedy(),
-        n => Sampling {
-            temperature: 0.7,
-            seed: 0xc0de + n as u32,
-            ..Sampling::default()
-        },
-    };
+    let sampling = Sampling::attempt(attempt, 0.7, 0xc0de);
     let messages = vec![
         ChatMessage::system(SYSTEM),
         ChatMessage::user(command.render(text)),

@@ -69,14 +69,7 @@ pub fn request(text: &str, dates: &[String], times: &[String], attempt: usize) -
         },
         "required": ["title", "date", "time", "location"],
     });
-    let sampling = match attempt {
-        0 => Sampling::greedy(),
-        n => Sampling {
-            temperature: 0.6,
-            seed: 0xe7e + n as u32,
-            ..Sampling::default()
-        },
-    };
+    let sampling = Sampling::attempt(attempt, 0.6, 0xe7e);
     GenerateRequest::new(Prompt::Raw(format!("{SHOTS}Message: {text}\nEvent: ")), 120)
         .with_sampling(sampling)
         .with_constraint(Constraint::json(schema))

@@ -52,14 +52,7 @@ pub fn request(message: &str, tone: Tone, attempt: usize) -> GenerateRequest {
     let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
     let prompt =
         format!("Write a reply to each message.\n\n{examples}Message: {one_line}\n{label}:");
-    let sampling = match attempt {
-        0 => Sampling::greedy(),
-        n => Sampling {
-            temperature: 0.7,
-            seed: 0x4e91 + n as u32,
-            ..Sampling::default()
-        },
-    };
+    let sampling = Sampling::attempt(attempt, 0.7, 0x4e91);
     GenerateRequest::new(Prompt::Raw(prompt), 200)
         .with_sampling(sampling)
         .with_stop(["\n\n", "\nMessage:"])
