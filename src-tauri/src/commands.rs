@@ -181,18 +181,7 @@ pub async fn export_conversation(
         .set_title("Export conversation")
         .set_file_name(export_file_name(&title))
         .add_filter("Markdown", &["md"]);
-    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
-        .await
-        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
-    let Some(chosen) = chosen else {
-        return Ok(None);
-    };
-    let path = chosen
-        .into_path()
-        .map_err(|e| Error::InvalidInput(format!("cannot save there: {e}")))?;
-    std::fs::write(&path, markdown)
-        .map_err(|e| Error::io(format!("could not write {}", path.display()), e))?;
-    Ok(Some(path.display().to_string()))
+    Ok(crate::dialogs::save(dialog, markdown).await?)
 }
 
 /// A file name from a conversation title: letters, digits, spaces and

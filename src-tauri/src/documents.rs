@@ -83,16 +83,8 @@ pub async fn open_file(app: AppHandle) -> Reply<Option<ChosenFile>> {
         .set_title("Summarize a document")
         .add_filter("Documents", DOCUMENT_EXTENSIONS)
         .add_filter("All files", &["*"]);
-    let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
-        .await
-        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
-    let Some(picked) = picked else {
-        return Ok(None);
-    };
-    let path = picked
-        .into_path()
-        .map_err(|e| Error::InvalidInput(format!("that file cannot be opened: {e}")))?;
-    Ok(Some(choose(&app, path)))
+    let picked = crate::dialogs::pick(dialog).await?;
+    Ok(picked.map(|path| choose(&app, path)))
 }
 
 /// What the window hears while a document is summarized.

@@ -16,6 +16,7 @@
 
 mod bindings;
 mod commands;
+mod dialogs;
 mod documents;
 mod engine;
 mod hotkey;

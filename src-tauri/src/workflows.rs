@@ -290,18 +290,7 @@ async fn save_as(
         .set_title(title)
         .set_file_name(name)
         .add_filter(filter.0, &[filter.1]);
-    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
-        .await
-        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
-    let Some(chosen) = chosen else {
-        return Ok(None);
-    };
-    let path = chosen
-        .into_path()
-        .map_err(|e| Error::InvalidInput(format!("cannot save there: {e}")))?;
-    std::fs::write(&path, text)
-        .map_err(|e| Error::io(format!("could not write {}", path.display()), e))?;
-    Ok(Some(path.display().to_string()))
+    Ok(crate::dialogs::save(dialog, text).await?)
 }
 
 /// Exports the saved commands as a TOML file the person chooses.
@@ -330,15 +319,9 @@ pub async fn commands_import(
         .file()
         .set_title("Import commands")
         .add_filter("TOML", &["toml"]);
-    let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
-        .await
-        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
-    let Some(picked) = picked else {
+    let Some(path) = crate::dialogs::pick(dialog).await? else {
         return Ok(None);
     };
-    let path = picked
-        .into_path()
-        .map_err(|e| Error::InvalidInput(format!("that file cannot be opened: {e}")))?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::io(format!("could not read {}", path.display()), e))?;
     let settings = load()?;
@@ -363,17 +346,14 @@ pub fn shortcut_input(
     match command.input {
         commands::Input::Clipboard => Ok(None),
         commands::Input::File => {
-            let picked = app
+            let dialog = app
                 .dialog()
                 .file()
                 .set_title(format!("A document for {}", command.name))
                 .add_filter("Documents", crate::documents::DOCUMENT_EXTENSIONS)
-                .add_filter("All files", &["*"])
-                .blocking_pick_file()
+                .add_filter("All files", &["*"]);
+            let path = tauri::async_runtime::block_on(crate::dialogs::pick(dialog))?
                 .ok_or(Error::Cancelled)?;
-            let path = picked
-                .into_path()
-                .map_err(|e| Error::InvalidInput(format!("that file cannot be opened: {e}")))?;
             let limits = pith_core::documents::Limits::default();
             Ok(Some(
                 summary::read(summary::Source::File(path), &limits)?

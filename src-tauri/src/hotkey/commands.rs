@@ -268,22 +268,14 @@ pub async fn command_save_file(app: AppHandle) -> Reply<Option<String>> {
         .set_title("Save the event")
         .set_file_name("event.ics")
         .add_filter("Calendar", &["ics"]);
-    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
-        .await
-        .map_err(|e| Error::Inference(format!("the file dialog failed: {e}")))?;
-    let Some(chosen) = chosen else {
+    let Some(path) = crate::dialogs::save(dialog, text).await? else {
         return Ok(None);
     };
-    let path = chosen
-        .into_path()
-        .map_err(|e| Error::InvalidInput(format!("cannot save there: {e}")))?;
-    std::fs::write(&path, &text)
-        .map_err(|e| Error::io(format!("could not write {}", path.display()), e))?;
     let hotkey = app.state::<Hotkey>();
     let saved = lock(&hotkey.session).accept(|_| Ok(()));
     if let Ok(saved) = saved {
         record(&app, &saved);
     }
     popup::hide(&app);
-    Ok(Some(path.display().to_string()))
+    Ok(Some(path))
 }
