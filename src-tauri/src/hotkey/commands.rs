@@ -185,22 +185,15 @@ pub async fn command_run_pending(
     let job_text = text.clone();
     let result = state
         .run_rephrase(&hotkey.running, move |engine: &mut LlamaEngine, cancel| {
-            let mut shown = 0;
             crate::workflows::run_job(
                 engine,
                 &job_target,
                 &job_text,
                 &options,
                 cancel,
-                &mut |n, p| {
-                    if n != shown {
-                        shown = n;
-                        let _ = on_event.send(RephraseEvent::Attempt { n });
-                    }
-                    let _ = on_event.send(RephraseEvent::Piece {
-                        text: p.to_string(),
-                    });
-                },
+                &mut rewrite::events(|e| {
+                    let _ = on_event.send(e);
+                }),
             )
         })
         .await??;

@@ -41,6 +41,21 @@ pub struct RephraseDone {
     pub escalated: bool,
 }
 
+/// A stream callback (`on_piece(attempt, piece)`) as popup events: a new
+/// attempt's number first, then its pieces.
+pub fn events(send: impl Fn(RephraseEvent)) -> impl FnMut(usize, &str) {
+    let mut shown = 0;
+    move |n, piece| {
+        if n != shown {
+            shown = n;
+            send(RephraseEvent::Attempt { n });
+        }
+        send(RephraseEvent::Piece {
+            text: piece.to_string(),
+        });
+    }
+}
+
 /// Where a rewrite may go besides the model in use.
 pub struct Escalation<I, F> {
     pub settings: routing::Settings,
@@ -94,7 +109,6 @@ where
                 again,
                 ..RephraseRequest::new(&text, mode)
             };
-            let mut shown = 0;
             rephrase_routed(
                 &mut models,
                 &candidates,
@@ -102,15 +116,7 @@ where
                 &Start::Model(model),
                 &request,
                 cancel,
-                &mut |n, piece| {
-                    if n != shown {
-                        shown = n;
-                        on_event(RephraseEvent::Attempt { n });
-                    }
-                    on_event(RephraseEvent::Piece {
-                        text: piece.to_string(),
-                    });
-                },
+                &mut events(&on_event),
             )
         })
         .await??;
