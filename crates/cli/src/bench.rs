@@ -1,6 +1,7 @@
 //! `pith bench`: one JSON object of speed and memory figures, measured
 //! through the real engine path.
 
+mod agent;
 mod commands;
 mod document;
 mod structured;
@@ -345,6 +346,8 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     let json_figures = structured::figures(&mut engine).or_fail(true)?;
     eprintln!("pith bench: a custom command and the three workflows ...");
     let command_figures = commands::figures(&mut engine).or_fail(true)?;
+    eprintln!("pith bench: the agent fixtures ...");
+    let agent_figures = agent::figures(&mut engine).or_fail(true)?;
 
     let info = engine.info().clone();
     let mut value = serde_json::json!({
@@ -373,6 +376,7 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
             &doc,
             &json_figures,
             &command_figures,
+            &agent_figures,
         ] {
             if let Some(more) = more.as_object() {
                 all.extend(more.clone());

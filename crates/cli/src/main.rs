@@ -5,6 +5,7 @@
 //! result failed Pith's check (the reason is on standard error), or an extracted value
 //! failed it.
 
+mod agent;
 mod bench;
 mod chat;
 mod clipboard;
@@ -126,6 +127,20 @@ enum Command {
     /// Exit status 3: the result failed Pith's check (why is on standard
     /// error). Relative dates count from --today.
     Run(Box<run::RunArgs>),
+    /// Do a task on your files in steps with tools: list, read, summarize,
+    /// to-do lists, new files, renames, the trash. Every step that changes
+    /// something is shown and asked about first (--yes approves all);
+    /// `pith undo` puts the run back. Exit status 3: the run ended without
+    /// finishing (its changes were put back).
+    Agent(Box<agent::AgentArgs>),
+    /// Put the last agent run's files back exactly as they were (or run
+    /// RUN, see `pith agent --runs`); refused, changing nothing, when a file
+    /// changed since.
+    Undo {
+        run: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Your commands: list, export, import (the Commands page of the app).
     Commands {
         #[command(subcommand)]
@@ -256,6 +271,10 @@ fn run(cli: Cli) -> ExitCode {
                 .unwrap_or_else(Failure::report)
         }
         Command::Run(args) => return run::run(&args, verbose).unwrap_or_else(Failure::report),
+        Command::Agent(args) => return agent::run(&args).unwrap_or_else(Failure::report),
+        Command::Undo { run, json } => {
+            return agent::undo(run, json).unwrap_or_else(Failure::report)
+        }
         Command::Commands { command } => run::commands(command),
         Command::Rephrase {
             mode,

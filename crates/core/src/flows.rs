@@ -18,6 +18,7 @@
 //! - [`machine`]: the machine-fit report of the model panel and
 //!   `pith models recommend`.
 
+pub mod agent;
 pub mod commands;
 pub mod conversations;
 pub mod extract;

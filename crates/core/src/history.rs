@@ -11,10 +11,12 @@
 //!   store written by a newer Pith is refused, never touched.
 //! - Full-text search over every message (FTS5, kept in step by triggers).
 
+mod agent;
 mod export;
 mod schema;
 mod store;
 
+pub use agent::{AgentRun, AgentStep, RunStatus, StepStatus};
 pub use export::{ConversationExport, ExportFormat};
 pub use schema::MIGRATIONS;
 pub use store::{

@@ -14,6 +14,8 @@
 //!   (running them is `flows::commands`);
 //! - [`settings`]: the user's `settings.toml`; [`window`]: where the
 //!   desktop window opens;
+//! - [`tools`]: the agent's tools, path-checked and journaled for undo
+//!   (the agent loop is `flows::agent`);
 //! - [`error`]: one error type with codes the UI branches on.
 
 pub mod autostart;
@@ -32,6 +34,7 @@ pub mod routing;
 pub mod settings;
 pub mod structured;
 pub mod tasks;
+pub mod tools;
 pub mod window;
 
 pub use error::{Error, ErrorCode, Result};

@@ -17,6 +17,9 @@
 //! auto_paste = false      # after Accept, paste into the window that had the focus (X11)
 //! model = "/path/to/a/model.gguf"   # the model to load; else the default
 //!
+//! [agent]
+//! folders = ["/home/me/Documents/inbox"]   # what the agent's tools may touch
+//!
 //! [[commands]]            # the user's own commands (the Commands page)
 //! name = "to-french"
 //! instruction = "Translate into French: {text}"
@@ -42,6 +45,37 @@ pub struct UserSettings {
     /// The user's commands, checked as a whole (`commands::validate`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<crate::commands::CustomCommand>,
+    #[serde(default, skip_serializing_if = "AgentSettings::is_empty")]
+    pub agent: AgentSettings,
+}
+
+/// What the agent may use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    /// The folders the agent's tools may read and change (and nothing
+    /// outside them). Empty: none until the person grants one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(type = "string[]")]
+    pub folders: Vec<PathBuf>,
+}
+
+impl AgentSettings {
+    pub fn is_empty(&self) -> bool {
+        self.folders.is_empty()
+    }
+
+    /// `folder` added (as an absolute path, once).
+    pub fn grant(&mut self, folder: &Path) -> Result<()> {
+        let real = std::fs::canonicalize(folder)
+            .ok()
+            .filter(|p| p.is_dir())
+            .ok_or_else(|| Error::InvalidInput(format!("{} is not a folder", folder.display())))?;
+        if !self.folders.contains(&real) {
+            self.folders.push(real);
+        }
+        Ok(())
+    }
 }
 
 /// The desktop app's settings.

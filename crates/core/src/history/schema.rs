@@ -3,8 +3,9 @@
 
 use rusqlite_migration::{Migrations, M};
 
-const STEPS: &[M<'static>] = &[M::up(
-    r#"
+const STEPS: &[M<'static>] = &[
+    M::up(
+        r#"
 CREATE TABLE conversations (
     id              INTEGER PRIMARY KEY,
     title           TEXT NOT NULL,
@@ -67,7 +68,50 @@ CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
     INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
 END;
 "#,
-)];
+    ),
+    // The agent's runs, their steps, and the journal of file operations
+    // that undo reverses.
+    M::up(
+        r#"
+CREATE TABLE agent_runs (
+    id         INTEGER PRIMARY KEY,
+    task       TEXT NOT NULL,
+    folder     TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'cancelled', 'undone')),
+    answer     TEXT,
+    message    TEXT,
+    planner    TEXT NOT NULL,
+    worker     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE agent_steps (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES agent_runs(id) ON DELETE CASCADE,
+    n          INTEGER NOT NULL,
+    tool       TEXT NOT NULL,
+    arguments  TEXT NOT NULL,
+    effect     TEXT NOT NULL CHECK (effect IN ('read', 'change')),
+    status     TEXT NOT NULL CHECK (status IN ('done', 'rejected', 'failed')),
+    summary    TEXT NOT NULL,
+    output     TEXT NOT NULL,
+    model      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (run_id, n)
+);
+
+CREATE TABLE agent_journal (
+    id      INTEGER PRIMARY KEY,
+    run_id  INTEGER NOT NULL REFERENCES agent_runs(id) ON DELETE CASCADE,
+    step    INTEGER NOT NULL,
+    change  TEXT NOT NULL,
+    undone  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX agent_journal_by_run ON agent_journal(run_id, id);
+"#,
+    ),
+];
 
 pub const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
 

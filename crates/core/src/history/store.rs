@@ -158,16 +158,16 @@ pub struct OpenReport {
 }
 
 pub struct History {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn db_err(e: rusqlite::Error) -> Error {
+pub(super) fn db_err(e: rusqlite::Error) -> Error {
     Error::History(e.to_string())
 }
 
