@@ -87,6 +87,17 @@ mod tests {
             crate::workflows::CommandsView,
             crate::workflows::CommandRun,
             hotkey::commands::CommandDone,
+            pith_core::tools::Effect,
+            pith_core::tools::Preview,
+            history::RunStatus,
+            history::StepStatus,
+            history::AgentStep,
+            history::AgentRun,
+            flows::agent::Proposal,
+            flows::agent::AgentEvent,
+            crate::agent::AgentView,
+            crate::agent::AgentUpdate,
+            crate::agent::AgentDecision,
         );
         format!(
             "// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.\n\

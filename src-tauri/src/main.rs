@@ -14,6 +14,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod agent;
 mod bindings;
 mod commands;
 mod dialogs;
@@ -68,6 +69,7 @@ fn main() {
         .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .manage(engine::App::open())
         .manage(hotkey::Hotkey::default())
+        .manage(agent::AgentDesk::default())
         .manage(settings::OnShortcutChange(|app, shortcut| {
             hotkey::shortcut::register(app, shortcut);
         }))

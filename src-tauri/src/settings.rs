@@ -22,7 +22,7 @@ pub struct SettingsView {
     pub modes: Vec<RephraseMode>,
 }
 
-fn path() -> Result<std::path::PathBuf, ErrorPayload> {
+pub fn path() -> Result<std::path::PathBuf, ErrorPayload> {
     Ok(settings::default_path()
         .ok_or_else(|| Error::InvalidInput("no data folder; set PITH_DATA_DIR".into()))?)
 }

@@ -572,6 +572,58 @@ class WindowTest(unittest.TestCase):
                 driver.close()
 
     @retry_if_driver_crashed
+    def test_an_agent_run_is_approved_step_by_step_then_undone_from_the_window(self):
+        data = pathlib.Path(tempfile.mkdtemp(prefix="pith-e2e-agent-"))
+        folder = data / "papers"
+        fixture = pathlib.Path(__file__).resolve().parents[1] / "agent" / "rename-pdfs" / "start"
+        folder.mkdir()
+        for f in fixture.iterdir():
+            (folder / f.name).write_bytes(f.read_bytes())
+        before = {f.name: f.read_bytes() for f in folder.iterdir()}
+        (data / "settings.toml").write_text(f'[agent]\nfolders = ["{folder}"]\n')
+        driver = Driver(self.screen, {"PITH_DATA_DIR": str(data), "XDG_DATA_HOME": str(data / "xdg")})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            driver.click(".agent-button")
+            wait_for(lambda: driver.find(".agent-form"), 20, "the Agent page")
+            self.assertIn(str(folder), driver.text(".granted"))
+            driver.script("document.querySelector('[name=task]').value = arguments[0]; return true;",
+                          "Rename the PDFs in this folder after their titles")
+            driver.click(".run-agent")
+            approved = 0
+            # Each change waits in the approval panel until it is approved;
+            # the run ends in a card among the past runs.
+            while not driver.find(".agent-history .agent-run[open]"):
+                wait_for(lambda: driver.find(".approval button.approve") or driver.find(".agent-history .agent-run[open]"),
+                         180, "the next step to approve or the end of the run")
+                if driver.find(".approval button.approve"):
+                    card = driver.text(".approval")
+                    self.assertIn("Rename", card)
+                    self.assertTrue(driver.text(".approval .before") and driver.text(".approval .after"), card)
+                    renamed = len([p for p in folder.iterdir() if p.name not in before])
+                    self.assertEqual(renamed, approved, "nothing changes before Approve")
+                    if approved == 0:
+                        time.sleep(1)
+                        self.screen.screenshot_drawn("agent.png")
+                    driver.click(".approval button.approve")
+                    approved += 1
+                    wait_for(lambda: len([p for p in folder.iterdir() if p.name not in before]) > renamed
+                             or driver.find(".agent-history .agent-run[open]"), 60, "the approved rename")
+            self.assertGreater(approved, 0, driver.text(".agent-history"))
+            after = sorted(p.name for p in folder.iterdir())
+            self.assertNotEqual(after, sorted(before))
+            self.assertIn("finished", driver.text(".agent-history .agent-run[open] .run-status"))
+            driver.click(".agent-history .agent-run[open] .undo-run")
+            wait_for(lambda: driver.text(".agent-history .agent-run[open] .run-status") == "undone", 30, "the undo")
+            self.assertEqual({f.name: f.read_bytes() for f in folder.iterdir()}, before,
+                             "the folder is byte for byte as it was")
+            stored = sqlite3.connect(data / "history.sqlite3").execute(
+                "SELECT status FROM agent_runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+            self.assertEqual(stored, "undone")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
     def test_a_bullet_point_rewrite_keeps_its_lines_in_the_popup(self):
         data = tempfile.mkdtemp(prefix="pith-e2e-bullets-")
         (pathlib.Path(data) / "settings.toml").write_text('[app]\nrephrase_mode = "bullets"\n')

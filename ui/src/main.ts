@@ -1,5 +1,11 @@
 import "./styles.css";
 import {
+  agentDecide,
+  agentGrantFolder,
+  agentRevokeFolder,
+  agentRun,
+  agentUndo,
+  agentView,
   appStatus,
   chatSend,
   commandRun,
@@ -59,6 +65,7 @@ import {
   setMessageText,
   summaryNote,
 } from "./chat";
+import { agentPanel } from "./agent";
 import { commandsPanel } from "./commands";
 import { el } from "./dom";
 import { dropOverlay, summaryCard } from "./documents";
@@ -78,7 +85,7 @@ class App {
   private active: number | null = null;
   private sending = false;
   /** The panel shown in place of a conversation, if any. */
-  private panel: "models" | "settings" | "rewrites" | "commands" | null = null;
+  private panel: "models" | "settings" | "rewrites" | "commands" | "agent" | null = null;
   private hotkey: HotkeyStatus | null = null;
 
   private pill: HTMLElement = el("span");
@@ -120,11 +127,13 @@ class App {
     models.addEventListener("click", () => void this.showModels());
     const commandsButton = el("button", { class: "commands-button", type: "button" }, "Commands");
     commandsButton.addEventListener("click", () => void this.showCommands());
+    const agentButton = el("button", { class: "agent-button", type: "button" }, "Agent");
+    agentButton.addEventListener("click", () => void this.showAgent());
     const rewritesButton = el("button", { class: "rewrites-button", type: "button" }, "Rewrites");
     rewritesButton.addEventListener("click", () => void this.showRewrites());
     const settings = el("button", { class: "settings-button", type: "button" }, "Settings");
     settings.addEventListener("click", () => void this.showSettings());
-    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, commandsButton, rewritesButton, settings, this.modelLine);
+    const sidebar = el("aside", { class: "sidebar" }, newChat, open, this.search, this.convList, models, commandsButton, agentButton, rewritesButton, settings, this.modelLine);
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => void this.refreshList(), 200);
@@ -420,6 +429,28 @@ class App {
           exportAll: commandsExport,
           importAll: commandsImport,
           openConversation: (id) => void this.openConversation(id),
+        }),
+      );
+      this.messages.scrollTop = 0;
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  /** The Agent page: tasks on a granted folder, each change approved. */
+  async showAgent(): Promise<void> {
+    if (!this.enterPanel()) return;
+    this.panel = "agent";
+    await this.refreshList();
+    try {
+      const view = await agentView();
+      this.messages.replaceChildren(
+        agentPanel(view, {
+          grant: agentGrantFolder,
+          revoke: agentRevokeFolder,
+          run: agentRun,
+          decide: agentDecide,
+          undo: agentUndo,
         }),
       );
       this.messages.scrollTop = 0;

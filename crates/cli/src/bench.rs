@@ -390,6 +390,24 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `pith bench --agent`: the agent fixtures alone.
+pub fn agent_only(args: &ModelArgs) -> Result<(), Failure> {
+    let path = pith_core::models::resolve_model(args.model.as_deref()).or_fail(true)?;
+    let options = LoadOptions {
+        threads: args.threads,
+        force: args.force,
+        ..LoadOptions::default()
+    };
+    let mut engine = LlamaEngine::load(&path, &options).or_fail(true)?;
+    let mut value = agent::figures(&mut engine).or_fail(true)?;
+    value["model"] = engine.info().name.clone().into();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    );
+    Ok(())
+}
+
 /// `pith bench --planner`: for each synthetic shape, the planner's memory and
 /// speed estimates against what the real engine measures in a fresh
 /// process (peak RSS is per process).

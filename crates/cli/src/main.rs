@@ -217,6 +217,10 @@ enum Command {
         /// Only load, prompt and generation figures (no task measurements).
         #[arg(long, hide = true)]
         raw: bool,
+        /// Only the agent fixtures (tests/agent): how many the model
+        /// finishes correctly, how many end safely, steps and seconds.
+        #[arg(long)]
+        agent: bool,
         /// Memory-map the model instead of reading it into memory (to compare
         /// peak_rss_mb; Pith reads it by default).
         #[arg(long)]
@@ -310,6 +314,13 @@ fn run(cli: Cli) -> ExitCode {
         Command::Bench { planner: true, .. } => bench::planner(),
         Command::Bench {
             planner: false,
+            agent: true,
+            model,
+            ..
+        } => bench::agent_only(&model),
+        Command::Bench {
+            planner: false,
+            agent: false,
             raw,
             mmap,
             model,

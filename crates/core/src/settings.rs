@@ -360,6 +360,32 @@ impl UserSettings {
 mod tests {
 
     #[test]
+    fn a_granted_folder_is_kept_once_and_a_file_is_refused() {
+        use super::*;
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("settings.toml");
+        let mut s = UserSettings::default();
+        s.agent.grant(dir.path()).expect("a folder");
+        s.agent.grant(dir.path()).expect("again");
+        assert_eq!(s.agent.folders.len(), 1);
+        std::fs::write(dir.path().join("f.txt"), "x").expect("write");
+        let e = s
+            .agent
+            .grant(&dir.path().join("f.txt"))
+            .expect_err("a file");
+        assert!(e.to_string().contains("is not a folder"), "{e}");
+        s.save(&path).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains("[agent]"), "{text}");
+        assert_eq!(UserSettings::load(&path).expect("load").agent, s.agent);
+        // None granted: no [agent] table at all.
+        UserSettings::default().save(&path).expect("save");
+        assert!(!std::fs::read_to_string(&path)
+            .expect("read")
+            .contains("[agent]"));
+    }
+
+    #[test]
     fn saving_keeps_the_users_comments_and_layout() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("settings.toml");

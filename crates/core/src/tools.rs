@@ -111,6 +111,16 @@ pub struct Known {
     /// a tool taking `from_step` is offered: a small model picks the
     /// wrong number when given several.
     pub text_steps: Vec<usize>,
+    /// The latest step whose result a tool wrote for the person (a
+    /// to-do list, a summary, a draft: a [`Tool::uses_model`] tool): what
+    /// a new file or the clipboard may take.
+    pub products: Vec<usize>,
+    /// Steps whose result was already written out (a file, the
+    /// clipboard): a result is written once.
+    pub written: Vec<usize>,
+    /// Tools whose result was written out: the job is done, and not
+    /// offered again.
+    pub finished_tools: Vec<String>,
     /// The tool that wrote that result: a writing tool is not offered its
     /// own result again (a draft of a draft of a draft).
     pub latest_tool: String,
@@ -207,6 +217,17 @@ pub fn arg_str<'a>(args: &'a Value, key: &str) -> Result<&'a str> {
 /// The optional integer argument `key`.
 pub fn arg_u64(args: &Value, key: &str) -> Option<u64> {
     args.get(key).and_then(Value::as_u64)
+}
+
+impl Known {
+    /// The latest product, when it was not written out yet.
+    pub fn unwritten(&self) -> Vec<usize> {
+        self.products
+            .iter()
+            .copied()
+            .filter(|n| !self.written.contains(n))
+            .collect()
+    }
 }
 
 /// A schema for a string that is one of `names`.

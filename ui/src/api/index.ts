@@ -3,6 +3,10 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
+  AgentDecision,
+  AgentRun,
+  AgentUpdate,
+  AgentView,
   AppSettings,
   AppStatus,
   ChatEvent,
@@ -267,4 +271,33 @@ export function commandRunPending(name: string, onEvent: (e: RephraseEvent) => v
 /** Accept for a result that is a file (an event): saved where the user picks. */
 export function commandSaveFile(): Promise<string | null> {
   return invoke<string | null>("command_save_file");
+}
+
+// The Agent page.
+
+export function agentView(): Promise<AgentView> {
+  return invoke<AgentView>("agent_view");
+}
+
+/** Grants a folder the user picks; the granted folders. */
+export function agentGrantFolder(): Promise<string[]> {
+  return invoke<string[]>("agent_grant_folder");
+}
+
+export function agentRevokeFolder(folder: string): Promise<string[]> {
+  return invoke<string[]>("agent_revoke_folder", { folder });
+}
+
+/** Runs a task in a granted folder; each step and each approval to give arrives on `onUpdate`. */
+export function agentRun(task: string, folder: string, onUpdate: (u: AgentUpdate) => void): Promise<AgentRun> {
+  return invoke<AgentRun>("agent_run", { task, folder, updates: new Channel<AgentUpdate>(onUpdate) });
+}
+
+/** The answer to the step waiting for approval. */
+export function agentDecide(decision: AgentDecision): Promise<void> {
+  return invoke<void>("agent_decide", { decision });
+}
+
+export function agentUndo(run: number): Promise<AgentRun> {
+  return invoke<AgentRun>("agent_undo", { run });
 }

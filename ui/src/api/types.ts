@@ -508,3 +508,101 @@ notes: Array<string>,
  * The result is a calendar file: Accept saves it (`command_save_file`).
  */
 is_file: boolean, };
+
+/**
+ * Whether a tool changes anything.
+ */
+export type Effect = "read" | "change";
+
+/**
+ * What a side-effecting step will do, shown before it runs.
+ */
+export type Preview = { 
+/**
+ * One line: "Rename a.pdf to Budget review.pdf".
+ */
+summary: string, 
+/**
+ * The name before (rename, trash).
+ */
+before: string | null, 
+/**
+ * The name after (rename, new file).
+ */
+after: string | null, 
+/**
+ * The text a new file or the clipboard will hold.
+ */
+content: string | null, };
+
+export type RunStatus = "running" | "finished" | "failed" | "cancelled" | "undone";
+
+export type StepStatus = "done" | "rejected" | "failed";
+
+/**
+ * One step of a run, as stored.
+ */
+export type AgentStep = { 
+/**
+ * 1-based.
+ */
+n: number, tool: string, arguments: unknown, effect: Effect, status: StepStatus, 
+/**
+ * One line: what the step does.
+ */
+summary: string, 
+/**
+ * What came of it (the tool's result, or why it failed).
+ */
+output: string, 
+/**
+ * The model that proposed it.
+ */
+model: string, };
+
+/**
+ * A run, as stored.
+ */
+export type AgentRun = { id: number, task: string, folder: string, status: RunStatus, answer: string | null, 
+/**
+ * Why it ended when it did not finish; what undo did.
+ */
+message: string | null, 
+/**
+ * The model that chose the steps, and the one that did their work.
+ */
+planner: string, worker: string, created_at: number, steps: Array<AgentStep>, 
+/**
+ * The file operations still in place, in words.
+ */
+changes: Array<string>, };
+
+/**
+ * A changing step, waiting for the person.
+ */
+export type Proposal = { run: number, n: number, tool: string, arguments: unknown, preview: Preview, model: string, };
+
+/**
+ * What a run reports as it goes.
+ */
+export type AgentEvent = { "kind": "started", run: number, } | { "kind": "thinking", n: number, } | { "kind": "step", step: AgentStep, };
+
+/**
+ * What the page shows.
+ */
+export type AgentView = { 
+/**
+ * The granted folders.
+ */
+folders: Array<string>, 
+/**
+ * The last runs, newest first.
+ */
+runs: Array<AgentRun>, };
+
+/**
+ * What a run sends as it goes.
+ */
+export type AgentUpdate = { "type": "event", event: AgentEvent, } | { "type": "proposal", proposal: Proposal, };
+
+export type AgentDecision = "approve" | "approve_all" | "reject" | "stop";

@@ -80,6 +80,7 @@ pub fn figures(engine: &mut LlamaEngine) -> Result<Value> {
                 "steps": run.steps.len(),
                 "seconds": (seconds * 100.0).round() / 100.0,
                 "problems": problems,
+                "trace": run.steps.iter().map(|s| format!("{} [{:?}]", s.summary, s.status)).collect::<Vec<_>>(),
             }),
         );
     }

@@ -292,7 +292,11 @@ impl State {
             return Ok(format!("Done: {}.", changes.join("; ")));
         }
         let written = self.done.iter().rev().find(|d| {
-            d.status == StepStatus::Done && fixture::WRITERS.iter().any(|w| d.call["tool"] == *w)
+            d.status == StepStatus::Done
+                && d.call["tool"]
+                    .as_str()
+                    .and_then(|t| self.tool(t))
+                    .is_some_and(|t| t.uses_model())
         });
         if let Some(d) = written {
             return Ok(d.result.clone());
@@ -399,9 +403,9 @@ impl State {
                         chosen = Some((tool, args, Some(p)));
                         break;
                     }
+                    // Asked again, sampled: the tool stays on offer.
                     Some(Err(e)) => {
                         problems.push(format!("{tool}: {e}"));
-                        banned.push(tool);
                     }
                     None => problems.push(format!("there is no tool {tool}")),
                 }
@@ -540,6 +544,19 @@ impl State {
                 }
             }
         }
+        if step.status == StepStatus::Done && step.effect == Effect::Change {
+            if let Some(n) = args.get("from_step").and_then(Value::as_u64) {
+                self.known.written.push(n as usize);
+                let maker = self.done.get((n as usize).wrapping_sub(1));
+                if let Some(tool) = maker.and_then(|d| d.call["tool"].as_str()) {
+                    self.known.finished_tools.push(tool.to_string());
+                }
+            }
+        }
+        let product = self.tool(&step.tool).is_some_and(|t| t.uses_model());
+        if step.status == StepStatus::Done && product && !step.output.trim().is_empty() {
+            self.known.products = vec![step.n];
+        }
         if step.status != StepStatus::Failed && PER_FILE.contains(&step.tool.as_str()) {
             self.pending = None;
         }
@@ -589,31 +606,64 @@ impl State {
         Ok((tool, args))
     }
 
+    /// The calls so far for the prompt: a change that ran reads "done"
+    /// (its names are the model's own; shown again, they are copied into
+    /// the next call).
     fn calls(&self) -> Vec<(Value, String)> {
         self.done
             .iter()
-            .map(|d| (d.call.clone(), d.result.clone()))
+            .map(|d| {
+                let changed = d.status == StepStatus::Done
+                    && self
+                        .tool(d.call["tool"].as_str().unwrap_or_default())
+                        .is_some_and(|t| t.effect() == Effect::Change);
+                let result = if changed {
+                    "done".to_string()
+                } else {
+                    d.result.clone()
+                };
+                (d.call.clone(), result)
+            })
             .collect()
     }
 }
 
-/// A read-only step in words: "read_document notes.txt".
+/// A read-only step in words: "Read notes.txt".
 fn describe(tool: &str, args: &Value) -> String {
-    let values: Vec<String> = args
-        .as_object()
-        .map(|o| {
-            o.values()
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if values.is_empty() {
-        tool.to_string()
-    } else {
-        format!("{tool} {}", values.join(", "))
+    let arg = |k: &str| match &args[k] {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let source = || match arg("from_step") {
+        n if n.is_empty() => [arg("path"), arg("paths")].concat(),
+        n => format!("the result of step {n}"),
+    };
+    match tool {
+        "list_folder" => "List the folder".into(),
+        "read_document" => format!("Read {}", arg("path")),
+        "search_history" => format!(
+            "Search past conversations for \u{201c}{}\u{201d}",
+            arg("query")
+        ),
+        "summarize" => format!("Summarize {}", source()),
+        "rephrase" => format!("Rephrase {} ({})", source(), arg("mode")),
+        "make_todo" => format!("Make a to-do list from {}", source()),
+        "make_event" => format!("Make a calendar event from {}", source()),
+        "draft_email" => format!("Draft an email about {} from {}", arg("about"), source()),
+        "read_clipboard" => "Read the clipboard".into(),
+        other => {
+            let values: Vec<String> = args
+                .as_object()
+                .map(|o| o.keys().map(|k| arg(k)).collect())
+                .unwrap_or_default();
+            format!("{other} {}", values.join(", ")).trim().to_string()
+        }
     }
 }
 

@@ -134,17 +134,21 @@ impl Tool for WriteFile {
         "write_file"
     }
     fn description(&self) -> &'static str {
-        "write a new file in the folder (never over one): its name, and the content or from_step, an earlier step whose result to write"
+        "write a new file in the folder (never over one): its name, and the content or from_step, the step whose to-do list, summary or draft to write"
     }
     fn effect(&self) -> Effect {
         Effect::Change
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
         let mut properties = json!({"name": {"type": "string", "maxLength": 80}});
-        if known.text_steps.is_empty() {
+        let unwritten = known.unwritten();
+        if known.products.is_empty() {
             properties["content"] = json!({"type": "string", "maxLength": 4000});
+        } else if unwritten.is_empty() {
+            // The latest product is out already.
+            return None;
         } else {
-            properties["from_step"] = json!({"type": "integer", "enum": known.text_steps});
+            properties["from_step"] = json!({"type": "integer", "enum": unwritten});
         }
         let required: Vec<&str> = properties
             .as_object()

@@ -143,7 +143,8 @@ impl Tool for Summarize {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() {
+        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
+        {
             return None;
         }
         file_or_step(known, json!({}))
@@ -188,7 +189,8 @@ impl Tool for Rephrase {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() {
+        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
+        {
             return None;
         }
         let modes: Vec<String> = RephraseMode::ALL
@@ -230,7 +232,8 @@ impl Tool for MakeTodo {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() {
+        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
+        {
             return None;
         }
         if known.files.is_empty() {
@@ -279,6 +282,10 @@ impl Tool for MakeEvent {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
+        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
+        {
+            return None;
+        }
         file_or_step(known, json!({}))
     }
     fn run(&self, args: &Value, cx: &mut Context) -> Result<Outcome> {
@@ -347,7 +354,8 @@ impl Tool for DraftEmail {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() {
+        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
+        {
             return None;
         }
         let about = if known.topics.is_empty() {
@@ -461,9 +469,10 @@ impl Tool for WriteClipboard {
         Effect::Change
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        (!known.text_steps.is_empty()).then(|| {
+        let unwritten = known.unwritten();
+        (!unwritten.is_empty()).then(|| {
             json!({"type": "object", "properties": {
-                "from_step": {"type": "integer", "enum": known.text_steps}
+                "from_step": {"type": "integer", "enum": unwritten}
             }, "required": ["from_step"], "additionalProperties": false})
         })
     }

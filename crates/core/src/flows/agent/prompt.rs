@@ -17,6 +17,8 @@ pub const SKIP: &str = "skip_file";
 
 /// How much of a step's result the planner sees again.
 const RESULT_CHARS: usize = 900;
+/// How much of an older step's result it sees.
+const OLD_RESULT_CHARS: usize = 60;
 
 /// Worked runs, each shown when the tools it uses are on offer.
 const EXAMPLES: &[(&[&str], &str)] = &[
@@ -102,11 +104,20 @@ pub fn build(
         |f| f.to_string_lossy().to_string(),
     );
     let mut user = format!("Task: {task}\nFolder: {folder_name}\n");
+    // The last two results in full; older ones cut short: a small model
+    // copies from whatever text is nearest, so what it no longer needs is
+    // kept out of its way.
+    let recent = calls.len().saturating_sub(2);
     for (i, (call, result)) in calls.iter().enumerate() {
+        let max = if i >= recent {
+            RESULT_CHARS
+        } else {
+            OLD_RESULT_CHARS
+        };
         user.push_str(&format!(
             "Step {}: {call}\nResult: {}\n",
             i + 1,
-            crate::tools::bounded(result, RESULT_CHARS)
+            crate::tools::bounded(result, max)
         ));
     }
     user.push_str(&format!("Step {n}:"));

@@ -1,5 +1,5 @@
 use super::*;
-use crate::engine::{ScriptStep, ScriptedEngine, SingleModel};
+use crate::engine::{Engine, ScriptStep, ScriptedEngine, SingleModel};
 use crate::tools::MemoryClipboard;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -381,4 +381,42 @@ fn a_folder_not_granted_is_refused_before_the_run_starts() {
     .expect_err("refused");
     assert!(e.to_string().contains("outside the folders"), "{e}");
     assert!(s.history.agent_runs(10).expect("runs").is_empty());
+}
+
+#[test]
+fn the_token_budget_ends_the_run_before_the_model_is_asked_past_it() {
+    let mut s = setup(&[LIST, READ_A, RENAME_A, DONE]);
+    // The first prompt fits; the second, longer by the listing, does not.
+    let first = {
+        let offered = vec![(FINISH, "end", json!({}))];
+        let p = prompt::build(&s.config.task, &s.folder, &offered, &[], 1);
+        s.models.engine.prompt_tokens(&p).expect("count")
+    };
+    s.config.token_budget = first + 200;
+    let before = snapshot(&s.folder);
+    let r = go(
+        &mut s,
+        &mut Person::new(&[Decision::Approve]),
+        &CancelToken::new(),
+    );
+    assert_eq!(r.status, RunStatus::Failed);
+    let message = r.message.unwrap_or_default();
+    assert!(message.contains("token budget"), "{message}");
+    assert_eq!(snapshot(&s.folder), before);
+}
+
+#[test]
+fn planning_goes_to_the_largest_instruct_model_and_the_writing_to_the_smallest() {
+    let order = ["small".to_string(), "large".to_string()];
+    let both = ["small".to_string(), "large".to_string()];
+    assert_eq!(
+        roles(&order, &both),
+        Some(("large".to_string(), "small".to_string()))
+    );
+    // A base model (no chat template) does not plan.
+    assert_eq!(
+        roles(&order, &["small".to_string()]),
+        Some(("small".to_string(), "small".to_string()))
+    );
+    assert_eq!(roles(&[], &both), None);
 }
