@@ -13,8 +13,8 @@ const run = (over: Partial<AgentRun> = {}): AgentRun => ({
   worker: "SmolLM2",
   created_at: 0,
   steps: [
-    { n: 1, tool: "list_folder", arguments: {}, effect: "read", status: "done", summary: "list_folder", output: "a.pdf", model: "SmolLM2" },
-    { n: 2, tool: "rename_file", arguments: {}, effect: "change", status: "done", summary: "Rename a.pdf to Budget.pdf", output: "renamed", model: "SmolLM2" },
+    { n: 1, tool: "list_folder", arguments: {}, effect: "read", status: "done", summary: "list_folder", output: "a.pdf", model: "SmolLM2", refused: [] },
+    { n: 2, tool: "rename_file", arguments: {}, effect: "change", status: "done", summary: "Rename a.pdf to Budget.pdf", output: "renamed", model: "SmolLM2", refused: ["rename_file: the new name has words the file does not hold"] },
   ],
   changes: ["renamed a.pdf to Budget.pdf"],
   ...over,
@@ -71,6 +71,8 @@ describe("the Agent page", () => {
     expect(page.querySelector(".approval")).toBeNull();
     finish(run());
     await vi.waitFor(() => expect(page.querySelector(".agent-history .agent-run[open] .run-answer")?.textContent).toContain("Budget.pdf"));
+    // What Pith refused before the step it ran is there to review.
+    expect(page.querySelector(".agent-history .step-refused")?.textContent).toContain("does not hold");
   });
 
   it("shows a new file's content before it is written, and Reject sends a no", () => {

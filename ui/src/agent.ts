@@ -40,6 +40,7 @@ export function stepItem(step: AgentStep): HTMLElement {
   if (step.output.trim()) {
     item.append(el("pre", { class: "step-output" }, step.output));
   }
+  for (const why of step.refused) item.append(el("p", { class: "step-refused hint" }, `Refused first: ${why}`));
   item.append(el("p", { class: "step-model hint" }, step.model));
   return item;
 }

@@ -87,6 +87,9 @@ class App {
   /** The panel shown in place of a conversation, if any. */
   private panel: "models" | "settings" | "rewrites" | "commands" | "agent" | null = null;
   private hotkey: HotkeyStatus | null = null;
+  /** The Agent page while a run goes on, kept to come back to. */
+  private agentPage: HTMLElement | null = null;
+  private agentRunning = false;
 
   private pill: HTMLElement = el("span");
   private readonly modelLine = el("p", { class: "model-line" });
@@ -443,16 +446,24 @@ class App {
     this.panel = "agent";
     await this.refreshList();
     try {
+      // A run still going (perhaps waiting for an approval) keeps its page:
+      // coming back shows it as it was left.
+      if (this.agentPage && this.agentRunning) {
+        this.messages.replaceChildren(this.agentPage);
+        return;
+      }
       const view = await agentView();
-      this.messages.replaceChildren(
-        agentPanel(view, {
-          grant: agentGrantFolder,
-          revoke: agentRevokeFolder,
-          run: agentRun,
-          decide: agentDecide,
-          undo: agentUndo,
-        }),
-      );
+      this.agentPage = agentPanel(view, {
+        grant: agentGrantFolder,
+        revoke: agentRevokeFolder,
+        run: (task, folder, onUpdate) => {
+          this.agentRunning = true;
+          return agentRun(task, folder, onUpdate).finally(() => (this.agentRunning = false));
+        },
+        decide: agentDecide,
+        undo: agentUndo,
+      });
+      this.messages.replaceChildren(this.agentPage);
       this.messages.scrollTop = 0;
     } catch (e) {
       this.showError(e);

@@ -111,6 +111,9 @@ fn print_event(event: &AgentEvent) {
                 StepStatus::Failed => "! failed",
             };
             eprintln!("{}. {} {mark}", step.n, step.summary);
+            for why in &step.refused {
+                eprintln!("   (refused first: {why})");
+            }
             if step.effect == Effect::Read || step.status != StepStatus::Done {
                 for line in pith_core::tools::bounded(&step.output, 300).lines().take(6) {
                     eprintln!("   {line}");

@@ -558,7 +558,12 @@ output: string,
 /**
  * The model that proposed it.
  */
-model: string, };
+model: string, 
+/**
+ * The model's proposals for this step that Pith refused first, and
+ * why (a name the file does not hold, a call already made).
+ */
+refused: Array<string>, };
 
 /**
  * A run, as stored.

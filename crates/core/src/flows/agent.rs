@@ -405,7 +405,9 @@ impl State {
                     }
                     // Asked again, sampled: the tool stays on offer.
                     Some(Err(e)) => {
-                        problems.push(format!("{tool}: {e}"));
+                        let why = e.to_string();
+                        let why = why.strip_prefix("invalid input: ").unwrap_or(&why);
+                        problems.push(format!("{tool}: {why}"));
                     }
                     None => problems.push(format!("there is no tool {tool}")),
                 }
@@ -430,9 +432,10 @@ impl State {
                     arguments: args.clone(),
                     effect: Effect::Read,
                     status: StepStatus::Done,
-                    summary: format!("leave {path} as it is"),
+                    summary: format!("Leave {path} as it is"),
                     output: format!("{path} is left as it is"),
                     model: planner.to_string(),
+                    refused: problems.clone(),
                 };
                 self.finish_step(history, supervisor, step, &args)?;
                 continue;
@@ -456,6 +459,7 @@ impl State {
                 } else {
                     planner.to_string()
                 },
+                refused: problems.clone(),
             };
             if let Some(preview) = preview {
                 let decision = if self.approve_all {

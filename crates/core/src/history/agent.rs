@@ -87,6 +87,9 @@ pub struct AgentStep {
     pub output: String,
     /// The model that proposed it.
     pub model: String,
+    /// The model's proposals for this step that Pith refused first, and
+    /// why (a name the file does not hold, a call already made).
+    pub refused: Vec<String>,
 }
 
 /// A run, as stored.
@@ -137,8 +140,8 @@ impl History {
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO agent_steps
-                 (run_id, n, tool, arguments, effect, status, summary, output, model, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 (run_id, n, tool, arguments, effect, status, summary, output, model, refused, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     run,
                     step.n as i64,
@@ -149,6 +152,7 @@ impl History {
                     step.summary,
                     step.output,
                     step.model,
+                    serde_json::to_string(&step.refused).unwrap_or_else(|_| "[]".into()),
                     now_ms()
                 ],
             )
@@ -264,7 +268,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT n, tool, arguments, effect, status, summary, output, model
+                "SELECT n, tool, arguments, effect, status, summary, output, model, refused
                  FROM agent_steps WHERE run_id = ?1 ORDER BY n",
             )
             .map_err(db_err)?;
@@ -283,6 +287,7 @@ impl History {
                     summary: r.get(5)?,
                     output: r.get(6)?,
                     model: r.get(7)?,
+                    refused: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
                 })
             })
             .map_err(db_err)?;

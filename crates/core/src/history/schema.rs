@@ -97,6 +97,7 @@ CREATE TABLE agent_steps (
     summary    TEXT NOT NULL,
     output     TEXT NOT NULL,
     model      TEXT NOT NULL,
+    refused    TEXT NOT NULL DEFAULT '[]',
     created_at INTEGER NOT NULL,
     UNIQUE (run_id, n)
 );

@@ -420,3 +420,21 @@ fn planning_goes_to_the_largest_instruct_model_and_the_writing_to_the_smallest()
     );
     assert_eq!(roles(&[], &both), None);
 }
+
+#[test]
+fn a_proposal_refused_before_the_step_that_ran_is_kept_with_the_step() {
+    let invented =
+        r#"{"tool": "rename_file", "arguments": {"path": "a.txt", "new_name": "Holiday photos"}}"#;
+    let mut s = setup(&[LIST, READ_A, invented, RENAME_A, DONE]);
+    let r = go(
+        &mut s,
+        &mut Person::new(&[Decision::Approve]),
+        &CancelToken::new(),
+    );
+    assert_eq!(r.status, RunStatus::Finished);
+    let step = &r.steps[2];
+    assert_eq!(step.tool, "rename_file");
+    assert_eq!(step.refused.len(), 1, "{step:?}");
+    assert!(step.refused[0].contains("holiday, photos"), "{step:?}");
+    assert!(r.steps[1].refused.is_empty());
+}
