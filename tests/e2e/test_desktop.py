@@ -581,7 +581,9 @@ class WindowTest(unittest.TestCase):
             (folder / f.name).write_bytes(f.read_bytes())
         before = {f.name: f.read_bytes() for f in folder.iterdir()}
         (data / "settings.toml").write_text(f'[agent]\nfolders = ["{folder}"]\n')
-        driver = Driver(self.screen, {"PITH_DATA_DIR": str(data), "XDG_DATA_HOME": str(data / "xdg")})
+        # Renames only: nothing goes to the trash, so the desktop's own
+        # environment is left as it is.
+        driver = Driver(self.screen, {"PITH_DATA_DIR": str(data)})
         try:
             wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
             driver.click(".agent-button")
