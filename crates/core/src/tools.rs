@@ -220,6 +220,13 @@ pub fn arg_u64(args: &Value, key: &str) -> Option<u64> {
 }
 
 impl Known {
+    /// Whether a tool that writes a product (a [`Tool::uses_model`]
+    /// tool) has nothing left to do: its result is the latest (no draft
+    /// of a draft) or was written out already.
+    pub fn made_by(&self, tool: &str) -> bool {
+        self.latest_tool == tool || self.finished_tools.iter().any(|t| t == tool)
+    }
+
     /// The latest product, when it was not written out yet.
     pub fn unwritten(&self) -> Vec<usize> {
         self.products

@@ -259,6 +259,7 @@ impl State {
             .tools
             .iter()
             .filter(|t| self.relevant.contains(&t.name()))
+            .filter(|t| !(t.uses_model() && self.known.made_by(t.name())))
             .filter_map(|t| {
                 t.parameters(&self.known)
                     .map(|p| (t.name(), t.description(), p))

@@ -143,10 +143,6 @@ impl Tool for Summarize {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
-        {
-            return None;
-        }
         file_or_step(known, json!({}))
     }
     fn run(&self, args: &Value, cx: &mut Context) -> Result<Outcome> {
@@ -189,10 +185,6 @@ impl Tool for Rephrase {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
-        {
-            return None;
-        }
         let modes: Vec<String> = RephraseMode::ALL
             .iter()
             .map(|m| m.name().to_string())
@@ -232,10 +224,6 @@ impl Tool for MakeTodo {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
-        {
-            return None;
-        }
         if known.files.is_empty() {
             return file_or_step(known, json!({}));
         }
@@ -282,10 +270,6 @@ impl Tool for MakeEvent {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
-        {
-            return None;
-        }
         file_or_step(known, json!({}))
     }
     fn run(&self, args: &Value, cx: &mut Context) -> Result<Outcome> {
@@ -354,10 +338,6 @@ impl Tool for DraftEmail {
         Effect::Read
     }
     fn parameters(&self, known: &Known) -> Option<Value> {
-        if known.latest_tool == self.name() || known.finished_tools.iter().any(|t| t == self.name())
-        {
-            return None;
-        }
         let about = if known.topics.is_empty() {
             json!({"type": "string", "minLength": 2, "maxLength": 60})
         } else {
