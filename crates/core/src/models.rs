@@ -16,6 +16,7 @@
 //! seen); otherwise the checkout's `models/` folder, then the user data
 //! folder's `models/`, then the other tools' folders.
 
+pub mod architectures;
 pub mod catalog;
 pub mod download;
 pub mod elsewhere;
@@ -84,10 +85,18 @@ pub fn check_model_file(path: &Path) -> Result<gguf::GgufSummary> {
             path: path.to_path_buf(),
         });
     }
-    gguf::inspect(path).map_err(|e| Error::InvalidModel {
+    let summary = gguf::inspect(path).map_err(|e| Error::InvalidModel {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    })
+    })?;
+    // llama.cpp only logs an unknown architecture and fails; say which.
+    if let Some(reason) = architectures::unsupported(summary.architecture.as_deref()) {
+        return Err(Error::InvalidModel {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    Ok(summary)
 }
 
 /// A short identity of a model file (its size and first and last MiB,
@@ -146,6 +155,8 @@ pub fn shape_of(path: &Path, summary: &gguf::GgufSummary) -> catalog::CatalogMod
         // in full overestimates, which is the safe side.
         sliding_window: None,
         swa_pattern: None,
+        attention_layers: None,
+        state_bytes: 0,
         rank: 0,
         chat_template: summary.has_chat_template,
         license: String::new(),
@@ -224,6 +235,28 @@ mod tests {
         let err = check_model_file(&p).expect_err("invalid");
         assert_eq!(err.code(), crate::error::ErrorCode::InvalidModel);
         assert!(err.to_string().contains("not a GGUF file"), "{err}");
+    }
+
+    #[test]
+    fn an_architecture_this_llama_cpp_does_not_know_is_named_before_loading() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("future.gguf");
+        // The same header with a five-letter architecture of the future.
+        let bytes = gguf::tests::tiny_gguf();
+        let at = bytes
+            .windows(5)
+            .position(|w| w == b"llama")
+            .expect("architecture value");
+        let mut future = bytes.clone();
+        future[at..at + 5].copy_from_slice(b"zeta9");
+        std::fs::write(&p, &future).expect("write");
+        let err = check_model_file(&p).expect_err("unknown architecture");
+        assert_eq!(err.code(), crate::error::ErrorCode::InvalidModel);
+        let msg = err.to_string();
+        assert!(msg.contains("\"zeta9\""), "{msg}");
+        assert!(msg.contains(env!("CARGO_PKG_VERSION")), "{msg}");
+        std::fs::write(&p, &bytes).expect("write");
+        assert!(check_model_file(&p).is_ok());
     }
 
     #[test]

@@ -35,6 +35,14 @@ pub struct CatalogModel {
     pub sliding_window: Option<u32>,
     #[serde(default)]
     pub swa_pattern: Option<u32>,
+    /// Layers that keep a KV cache when the others are recurrent
+    /// (state-space or convolution layers of a hybrid); all when absent.
+    #[serde(default)]
+    pub attention_layers: Option<u32>,
+    /// The recurrent layers' state for one sequence, in bytes: fixed, the
+    /// same at any context length (f32 convolution and SSM states).
+    #[serde(default)]
+    pub state_bytes: u64,
     /// Curated quality order among the catalog's models (higher is better).
     pub rank: u32,
     /// An instruct model with a chat template (base models only continue text).
@@ -99,12 +107,18 @@ impl CatalogModel {
             .map(|r| format!("https://huggingface.co/{r}/resolve/main/{}", self.file))
     }
 
-    /// KV cache bytes (f16 keys and values) for a context of `ctx` tokens.
+    /// What one sequence's memory takes at a context of `ctx` tokens: f16
+    /// keys and values per token in the attention layers, plus the
+    /// recurrent layers' fixed state.
     pub fn kv_cache_bytes(&self, ctx: u32) -> u64 {
         let per_layer_token = 2 * u64::from(self.kv_heads) * u64::from(self.head_dim) * 2;
-        let layers = u64::from(self.layers);
+        let layers = u64::from(
+            self.attention_layers
+                .unwrap_or(self.layers)
+                .min(self.layers),
+        );
         let ctx = u64::from(ctx);
-        match (self.sliding_window, self.swa_pattern) {
+        let kv = match (self.sliding_window, self.swa_pattern) {
             (Some(window), Some(pattern)) if pattern > 0 => {
                 let full = layers.div_ceil(u64::from(pattern));
                 // llama.cpp keeps the window plus one batch for local layers.
@@ -112,7 +126,13 @@ impl CatalogModel {
                 per_layer_token * (full * ctx + (layers - full) * local_cells)
             }
             _ => per_layer_token * layers * ctx,
-        }
+        };
+        kv + self.state_bytes
+    }
+
+    /// How the model keeps what it has read (see [`super::architectures::Memory`]).
+    pub fn memory(&self) -> super::architectures::Memory {
+        super::architectures::Memory::of(&self.architecture, self.sliding_window.map(u64::from))
     }
 
     /// Weights plus KV cache bytes of one layer, for GPU offload decisions.
@@ -139,7 +159,20 @@ mod tests {
     fn the_committed_catalog_parses_and_covers_what_users_want() {
         let c = Catalog::parse(BUILTIN).expect("catalog.toml parses");
         assert!(c.models.len() >= 30, "{}", c.models.len());
-        for family in ["smollm2", "qwen2.5", "llama-3.2", "gemma-3", "phi-3.5"] {
+        for family in [
+            "smollm2",
+            "qwen2.5",
+            "llama-3.2",
+            "gemma-3",
+            "phi-3.5",
+            "qwen3-",
+            "lfm2-",
+            "granite-4.0-",
+            "granite-4.0-h-",
+            "falcon-h1-",
+            "smollm3-",
+            "phi-4-mini",
+        ] {
             assert!(
                 c.models.iter().any(|m| m.id.starts_with(family)),
                 "{family} missing"
@@ -161,6 +194,38 @@ mod tests {
             assert!(m.url().is_none_or(|u| u.ends_with(".gguf")));
         }
         assert_eq!(Catalog::builtin(), c);
+        // Every architecture is one the linked llama.cpp runs.
+        for m in &c.models {
+            assert!(
+                super::super::architectures::unsupported(Some(&m.architecture)).is_none(),
+                "{}: {}",
+                m.id,
+                m.architecture
+            );
+        }
+    }
+
+    #[test]
+    fn a_hybrid_keeps_a_fixed_state_beside_the_cache_of_its_attention_layers() {
+        use super::super::architectures::Memory;
+        let c = Catalog::builtin();
+        let lfm = c.get("lfm2-350m-q4_k_m").expect("lfm2");
+        assert_eq!(lfm.memory(), Memory::Hybrid);
+        // 6 attention layers x 8 KV heads x 64 x 2 (K and V) x 2 bytes per
+        // token, plus 10 convolution layers x 2 columns x 1024 x 4 bytes.
+        assert_eq!(lfm.kv_cache_bytes(4096), 6 * 8 * 64 * 2 * 2 * 4096 + 81_920);
+        // The state is per sequence, not per token: it does not grow.
+        assert_eq!(
+            lfm.kv_cache_bytes(8192) - lfm.kv_cache_bytes(4096),
+            6 * 8 * 64 * 2 * 2 * 4096
+        );
+        let granite = c.get("granite-4.0-h-350m-q4_k_m").expect("granite h");
+        assert_eq!(granite.memory(), Memory::Hybrid);
+        assert_eq!(granite.kv_cache_bytes(0), 22_622_208);
+        // Against a plain transformer of the same class, at 32k tokens.
+        let qwen = c.get("qwen3-0.6b-q4_k_m").expect("qwen3");
+        assert_eq!(qwen.memory(), Memory::Attention);
+        assert!(lfm.kv_cache_bytes(32768) * 4 < qwen.kv_cache_bytes(32768));
     }
 
     #[test]

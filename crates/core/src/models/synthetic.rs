@@ -3,8 +3,10 @@
 //! Memory and speed depend only on shapes and quantization, not on what
 //! the weights say, so `pith bench --planner` loads these through the real
 //! engine to check the planner's estimates for sizes this machine has no
-//! real file of. The layout is llama.cpp's `llama` architecture with a
-//! SentencePiece-style vocabulary of the model's size.
+//! real file of, and the engine's tests check cache reuse on a hybrid and a
+//! sliding-window model with them. The layouts are llama.cpp's `llama`,
+//! `gemma3` and `lfm2` architectures, with a SentencePiece-style vocabulary
+//! of the model's size.
 
 use super::catalog::CatalogModel;
 use std::io::{self, BufWriter, Write};
@@ -38,10 +40,31 @@ impl Quant {
     }
 }
 
+/// How the layers are built: llama.cpp's architecture and what it adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `llama`: attention in every layer.
+    Llama,
+    /// `gemma3`: sliding-window attention (`window` tokens) in all but
+    /// every `pattern`-th layer, heads of `head_dim`, extra norms.
+    Gemma3 {
+        window: u32,
+        pattern: u32,
+        head_dim: u32,
+    },
+    /// `lfm2`: a hybrid of short-convolution layers (a state of
+    /// `conv - 1` columns per sequence) and attention in the layers listed.
+    Lfm2 {
+        attention: &'static [u32],
+        conv: u32,
+    },
+}
+
 /// A model's shape, as in its `config.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
     pub name: &'static str,
+    pub layout: Layout,
     pub embedding: u32,
     pub layers: u32,
     pub heads: u32,
@@ -54,6 +77,7 @@ pub struct Shape {
 
 const QWEN_05B: Shape = Shape {
     name: "Qwen2.5-0.5B",
+    layout: Layout::Llama,
     embedding: 896,
     layers: 24,
     heads: 14,
@@ -64,10 +88,13 @@ const QWEN_05B: Shape = Shape {
     quant: Quant::Q4_0,
 };
 
-/// The shapes `pith bench --planner` measures: 135M to 1B.
+/// The shapes `pith bench --planner` measures: 135M to 1B, a hybrid
+/// (LFM2-350M: 10 convolution and 6 attention layers) and a
+/// sliding-window model (Gemma 3 1B).
 pub const SHAPES: &[Shape] = &[
     Shape {
         name: "SmolLM2-135M",
+        layout: Layout::Llama,
         embedding: 576,
         layers: 30,
         heads: 9,
@@ -79,6 +106,7 @@ pub const SHAPES: &[Shape] = &[
     },
     Shape {
         name: "SmolLM2-360M",
+        layout: Layout::Llama,
         embedding: 960,
         layers: 32,
         heads: 15,
@@ -95,6 +123,7 @@ pub const SHAPES: &[Shape] = &[
     },
     Shape {
         name: "Llama-3.2-1B",
+        layout: Layout::Llama,
         embedding: 2048,
         layers: 16,
         heads: 32,
@@ -104,12 +133,44 @@ pub const SHAPES: &[Shape] = &[
         context: 131072,
         quant: Quant::Q4_0,
     },
+    Shape {
+        name: "LFM2-350M",
+        layout: Layout::Lfm2 {
+            attention: &[2, 5, 8, 10, 12, 14],
+            conv: 3,
+        },
+        embedding: 1024,
+        layers: 16,
+        heads: 16,
+        kv_heads: 8,
+        feed_forward: 4608,
+        vocab: 65536,
+        context: 128000,
+        quant: Quant::Q4_0,
+    },
+    Shape {
+        name: "Gemma-3-1B",
+        layout: Layout::Gemma3 {
+            window: 512,
+            pattern: 6,
+            head_dim: 256,
+        },
+        embedding: 1152,
+        layers: 26,
+        heads: 4,
+        kv_heads: 1,
+        feed_forward: 6912,
+        vocab: 262144,
+        context: 32768,
+        quant: Quant::Q4_0,
+    },
 ];
 
 impl Shape {
     /// A two-layer model of a few hundred kilobytes, for tests.
     pub const TINY: Shape = Shape {
         name: "tiny",
+        layout: Layout::Llama,
         embedding: 64,
         layers: 2,
         heads: 4,
@@ -120,35 +181,102 @@ impl Shape {
         quant: Quant::Q8_0,
     };
 
+    /// A tiny hybrid: convolution layers 0 and 2, attention in 1 and 3.
+    pub const TINY_HYBRID: Shape = Shape {
+        name: "tiny-hybrid",
+        layout: Layout::Lfm2 {
+            attention: &[1, 3],
+            conv: 3,
+        },
+        layers: 4,
+        context: 4096,
+        ..Shape::TINY
+    };
+
+    /// A tiny sliding-window model: layers 0 and 2 see the last 32 tokens,
+    /// 1 and 3 all of them.
+    pub const TINY_SWA: Shape = Shape {
+        name: "tiny-swa",
+        layout: Layout::Gemma3 {
+            window: 32,
+            pattern: 2,
+            head_dim: 16,
+        },
+        layers: 4,
+        context: 4096,
+        ..Shape::TINY
+    };
+
+    fn architecture(&self) -> &'static str {
+        match self.layout {
+            Layout::Llama => "llama",
+            Layout::Gemma3 { .. } => "gemma3",
+            Layout::Lfm2 { .. } => "lfm2",
+        }
+    }
+
     fn head_dim(&self) -> u32 {
-        self.embedding / self.heads
+        match self.layout {
+            Layout::Gemma3 { head_dim, .. } => head_dim,
+            _ => self.embedding / self.heads,
+        }
+    }
+
+    fn is_attention(&self, layer: u32) -> bool {
+        match self.layout {
+            Layout::Lfm2 { attention, .. } => attention.contains(&layer),
+            _ => true,
+        }
     }
 
     /// (name, dims, quantized) of every tensor, in file order. The output
     /// matrix is tied to the token embedding, as in these models.
     fn tensors(&self) -> Vec<(String, Vec<u64>, bool)> {
         let e = u64::from(self.embedding);
-        let kv = u64::from(self.kv_heads * self.head_dim());
+        let hd = u64::from(self.head_dim());
+        let q = u64::from(self.heads) * hd;
+        let kv = u64::from(self.kv_heads) * hd;
         let ff = u64::from(self.feed_forward);
+        let output_norm = match self.layout {
+            // llama.cpp's name for LFM2's final norm.
+            Layout::Lfm2 { .. } => "token_embd_norm.weight",
+            _ => "output_norm.weight",
+        };
         let mut t = vec![
             (
                 "token_embd.weight".to_string(),
                 vec![e, u64::from(self.vocab)],
                 true,
             ),
-            ("output_norm.weight".to_string(), vec![e], false),
+            (output_norm.to_string(), vec![e], false),
         ];
         for i in 0..self.layers {
             let b = |n: &str| format!("blk.{i}.{n}.weight");
             t.push((b("attn_norm"), vec![e], false));
-            t.push((b("attn_q"), vec![e, e], true));
-            t.push((b("attn_k"), vec![e, kv], true));
-            t.push((b("attn_v"), vec![e, kv], true));
-            t.push((b("attn_output"), vec![e, e], true));
+            if self.is_attention(i) {
+                t.push((b("attn_q"), vec![e, q], true));
+                t.push((b("attn_k"), vec![e, kv], true));
+                t.push((b("attn_v"), vec![e, kv], true));
+                t.push((b("attn_output"), vec![q, e], true));
+                if !matches!(self.layout, Layout::Llama) {
+                    t.push((b("attn_q_norm"), vec![hd], false));
+                    t.push((b("attn_k_norm"), vec![hd], false));
+                }
+            } else if let Layout::Lfm2 { conv, .. } = self.layout {
+                t.push((b("shortconv.conv"), vec![u64::from(conv), e], false));
+                t.push((b("shortconv.in_proj"), vec![e, 3 * e], true));
+                t.push((b("shortconv.out_proj"), vec![e, e], true));
+            }
+            if matches!(self.layout, Layout::Gemma3 { .. }) {
+                t.push((b("post_attention_norm"), vec![e], false));
+            }
             t.push((b("ffn_norm"), vec![e], false));
             t.push((b("ffn_gate"), vec![e, ff], true));
             t.push((b("ffn_down"), vec![ff, e], true));
             t.push((b("ffn_up"), vec![e, ff], true));
+            if matches!(self.layout, Layout::Gemma3 { .. }) {
+                t.push((b("post_ffw_norm"), vec![e], false));
+            }
         }
         t
     }
@@ -171,6 +299,23 @@ impl Shape {
 
     /// The planner's view of this file.
     pub fn as_catalog_model(&self, size_bytes: u64) -> CatalogModel {
+        let (sliding_window, swa_pattern) = match self.layout {
+            Layout::Gemma3 {
+                window, pattern, ..
+            } => (Some(window), Some(pattern)),
+            _ => (None, None),
+        };
+        let (attention_layers, state_bytes) = match self.layout {
+            Layout::Lfm2 { attention, conv } => {
+                let recurrent = u64::from(self.layers) - attention.len() as u64;
+                (
+                    Some(attention.len() as u32),
+                    // f32 columns of the convolution's window, per layer.
+                    recurrent * u64::from(conv - 1) * u64::from(self.embedding) * 4,
+                )
+            }
+            _ => (None, 0),
+        };
         CatalogModel {
             id: self.file_name().trim_end_matches(".gguf").to_string(),
             name: format!("{} shape", self.name),
@@ -179,7 +324,7 @@ impl Shape {
             quant: self.quant.name().into(),
             size_bytes,
             sha256: None,
-            architecture: "llama".into(),
+            architecture: self.architecture().into(),
             parameters: self.parameters(),
             layers: self.layers,
             kv_heads: self.kv_heads,
@@ -187,8 +332,10 @@ impl Shape {
             embedding: self.embedding,
             vocab: self.vocab,
             context_length: self.context,
-            sliding_window: None,
-            swa_pattern: None,
+            sliding_window,
+            swa_pattern,
+            attention_layers,
+            state_bytes,
             rank: 0,
             chat_template: false,
             license: String::new(),
@@ -199,31 +346,92 @@ impl Shape {
 
     /// Writes the GGUF file; returns its size.
     pub fn write(&self, path: &Path) -> io::Result<u64> {
+        self.write_with_template(path, None)
+    }
+
+    /// Writes the GGUF file with a chat template in its metadata.
+    pub fn write_with_template(&self, path: &Path, template: Option<&str>) -> io::Result<u64> {
+        self.write_with(path, template, DEFAULT_SCALE, 1.0)
+    }
+
+    /// Writes the GGUF file with quantized weights of `scale` (their
+    /// blocks' f16 scale). Larger weights make each token's output depend
+    /// more on the tokens before it, which reuse tests need to tell a
+    /// wrong cache from a right one.
+    pub fn write_with(
+        &self,
+        path: &Path,
+        template: Option<&str>,
+        scale: f32,
+        sharpness: f32,
+    ) -> io::Result<u64> {
         let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
         let mut kv = Vec::new();
         let mut n_kv = 0u64;
-        let arch = "llama";
+        let arch = self.architecture();
         let mut put = |key: &str, ty: u32, value: &[u8]| {
             put_str(&mut kv, key);
             kv.extend(ty.to_le_bytes());
             kv.extend(value);
             n_kv += 1;
         };
-        let mut s = Vec::new();
-        put_str(&mut s, arch);
-        put("general.architecture", 8, &s);
-        let mut s = Vec::new();
-        put_str(&mut s, &format!("{} synthetic", self.name));
-        put("general.name", 8, &s);
+        let text = |v: &str| {
+            let mut s = Vec::new();
+            put_str(&mut s, v);
+            s
+        };
+        put("general.architecture", 8, &text(arch));
+        put(
+            "general.name",
+            8,
+            &text(&format!("{} synthetic", self.name)),
+        );
         for (key, v) in [
             ("context_length", self.context),
             ("embedding_length", self.embedding),
             ("block_count", self.layers),
             ("feed_forward_length", self.feed_forward),
             ("attention.head_count", self.heads),
-            ("attention.head_count_kv", self.kv_heads),
         ] {
             put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
+        }
+        match self.layout {
+            Layout::Lfm2 { conv, .. } => {
+                // Zero KV heads mark a convolution layer.
+                let mut heads = Vec::new();
+                heads.extend(4u32.to_le_bytes());
+                heads.extend(u64::from(self.layers).to_le_bytes());
+                for i in 0..self.layers {
+                    let n = if self.is_attention(i) {
+                        self.kv_heads
+                    } else {
+                        0
+                    };
+                    heads.extend(n.to_le_bytes());
+                }
+                put(&format!("{arch}.attention.head_count_kv"), 9, &heads);
+                put(&format!("{arch}.shortconv.l_cache"), 4, &conv.to_le_bytes());
+            }
+            Layout::Gemma3 {
+                window,
+                pattern,
+                head_dim,
+            } => {
+                for (key, v) in [
+                    ("attention.head_count_kv", self.kv_heads),
+                    ("attention.key_length", head_dim),
+                    ("attention.value_length", head_dim),
+                    ("attention.sliding_window", window),
+                    ("attention.sliding_window_pattern", pattern),
+                ] {
+                    put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
+                }
+            }
+            Layout::Llama => put(
+                &format!("{arch}.attention.head_count_kv"),
+                4,
+                &self.kv_heads.to_le_bytes(),
+            ),
         }
         put(
             &format!("{arch}.attention.layer_norm_rms_epsilon"),
@@ -235,9 +443,7 @@ impl Shape {
             6,
             &10000f32.to_le_bytes(),
         );
-        let mut s = Vec::new();
-        put_str(&mut s, "llama");
-        put("tokenizer.ggml.model", 8, &s);
+        put("tokenizer.ggml.model", 8, &text("llama"));
         let (tokens, scores, types) = self.vocabulary();
         put("tokenizer.ggml.tokens", 9, &tokens);
         put("tokenizer.ggml.scores", 9, &scores);
@@ -245,6 +451,9 @@ impl Shape {
         put("tokenizer.ggml.unknown_token_id", 4, &0u32.to_le_bytes());
         put("tokenizer.ggml.bos_token_id", 4, &1u32.to_le_bytes());
         put("tokenizer.ggml.eos_token_id", 4, &2u32.to_le_bytes());
+        if let Some(t) = template {
+            put("tokenizer.chat_template", 8, &text(t));
+        }
 
         let tensors = self.tensors();
         let mut header = Vec::new();
@@ -272,7 +481,17 @@ impl Shape {
             };
             header.extend(ty.to_le_bytes());
             header.extend(offset.to_le_bytes());
-            sizes.push((bytes, *quantized));
+            // Queries and keys `sharpness` times larger: attention then picks
+            // out a few earlier tokens instead of averaging over all of them.
+            // (Through the per-head norms where the layout has them, which
+            // would undo a larger weight.)
+            let sharp = if matches!(self.layout, Layout::Llama) {
+                name.ends_with("attn_q.weight") || name.ends_with("attn_k.weight")
+            } else {
+                name.ends_with("attn_q_norm.weight") || name.ends_with("attn_k_norm.weight")
+            };
+            let post_norm = name.contains("post_");
+            sizes.push((bytes, *quantized, sharp, post_norm));
             offset += bytes.div_ceil(32) * 32;
         }
         while header.len() % 32 != 0 {
@@ -282,9 +501,8 @@ impl Shape {
 
         let mut rng = 0x9E37_79B9_7F4A_7C15u64;
         let mut block = vec![0u8; self.quant.block_bytes() as usize];
-        // A small f16 scale (~0.01) keeps activations finite through the layers.
-        let scale = 0x211Fu16.to_le_bytes();
-        for (bytes, quantized) in sizes {
+        for (bytes, quantized, sharp, post_norm) in sizes {
+            let scale = f16_bits(if sharp { scale * sharpness } else { scale }).to_le_bytes();
             if quantized {
                 for _ in 0..bytes / self.quant.block_bytes() {
                     block[..2].copy_from_slice(&scale);
@@ -298,8 +516,17 @@ impl Shape {
                     w.write_all(&block)?;
                 }
             } else {
+                let value = if sharp {
+                    sharpness
+                } else if post_norm {
+                    // Gemma scales the token embedding by √embedding: layer
+                    // outputs this much larger weigh as much against it.
+                    (self.embedding as f32).sqrt()
+                } else {
+                    1.0f32
+                };
                 for _ in 0..bytes / 4 {
-                    w.write_all(&1.0f32.to_le_bytes())?;
+                    w.write_all(&value.to_le_bytes())?;
                 }
             }
             let pad = bytes.div_ceil(32) * 32 - bytes;
@@ -336,6 +563,18 @@ impl Shape {
     }
 }
 
+/// A small f16 block scale (~0.01) keeps activations finite through the
+/// layers of a large shape.
+pub const DEFAULT_SCALE: f32 = 0.01;
+
+/// The f16 bit pattern of a positive normal `x` (truncated mantissa).
+fn f16_bits(x: f32) -> u16 {
+    let b = x.to_bits();
+    let exp = ((b >> 23) & 0xff) as i32 - 127 + 15;
+    let exp = exp.clamp(1, 30) as u16;
+    (exp << 10) | ((b >> 13) & 0x3ff) as u16
+}
+
 fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend((s.len() as u64).to_le_bytes());
     out.extend(s.as_bytes());
@@ -366,9 +605,16 @@ mod tests {
     }
 
     #[test]
+    fn block_scales_are_written_as_f16() {
+        assert_eq!(f16_bits(0.01), 0x211E);
+        assert_eq!(f16_bits(1.0), 0x3C00);
+        assert_eq!(f16_bits(0.5), 0x3800);
+    }
+
+    #[test]
     fn the_bench_shapes_have_the_published_parameter_counts() {
         // Within 2% of the model cards (the tied output counted once).
-        let published = [135e6, 362e6, 494e6, 494e6, 1236e6];
+        let published = [135e6, 362e6, 494e6, 494e6, 1236e6, 354e6, 1000e6];
         for (shape, want) in SHAPES.iter().zip(published) {
             let got = shape.parameters() as f64;
             assert!(
