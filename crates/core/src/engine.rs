@@ -6,9 +6,11 @@
 //! `pith-llama` implements the trait for real; [`ScriptedEngine`] is a
 //! step-by-step fake for fast logic tests.
 
+pub mod checkpoints;
 pub mod lookup;
 pub mod state;
 mod stream;
+pub mod template;
 mod worker;
 
 #[cfg(any(test, feature = "test-support"))]

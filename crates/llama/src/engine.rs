@@ -1,6 +1,7 @@
 //! Loading a model and generating with it.
 
 use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::session::{LlamaStateSeqFlags, SeqState};
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -8,12 +9,14 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use pith_core::engine::checkpoints::Checkpoints;
 use pith_core::engine::state::StateStore;
 use pith_core::engine::{
     fallback_chat_format, is_looping, lookup, CancelToken, ChatMessage, ChatTemplate, Engine,
     GenerateRequest, Generation, ModelInfo, Prompt, Sampling, StopMatcher, StopReason, StopScan,
     Utf8Assembler, FALLBACK_CHAT_STOPS,
 };
+use pith_core::models::architectures::Memory;
 use pith_core::{Error, Result};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -31,6 +34,12 @@ pub const PROMPT_CHUNK: usize = 128;
 /// Below this many tokens shared with the cache, a saved state is worth
 /// loading from disk.
 const COLD_PREFIX: usize = 16;
+
+/// In-memory checkpoints a model whose memory cannot drop tokens keeps
+/// (see `Memory`): the instructions' end and the last prompt's end, a few
+/// conversations' worth, within 256 MB.
+const CHECKPOINTS: usize = 4;
+const CHECKPOINT_BYTES: usize = 256 << 20;
 
 /// Largest context an engine opens unless asked for more: enough for every
 /// job, and the KV cache of a small model stays in the tens of megabytes.
@@ -108,6 +117,10 @@ pub struct LlamaEngine {
     threads: usize,
     /// Tokens whose keys and values are in the KV cache (sequence 0), in order.
     cached: Vec<LlamaToken>,
+    /// How the model keeps what it read: whether the cache can be cut back.
+    memory: Memory,
+    /// Saved states of sequence 0, for memory that cannot be cut back.
+    checkpoints: Checkpoints<SeqState>,
     states: Option<StateStore>,
     /// Identifies the model file in saved state names.
     fingerprint: String,
@@ -116,6 +129,9 @@ pub struct LlamaEngine {
     /// Filter the whole vocabulary by a request's grammar at every token
     /// instead of only when the sampled token breaks it (benchmarks).
     grammar_first: bool,
+    /// Flash attention in the parallel sequences' context (off by default,
+    /// for speed; on, answers match the single-sequence path exactly).
+    batch_flash_attention: bool,
 }
 
 fn inference(what: &str, e: impl std::fmt::Display) -> Error {
@@ -200,7 +216,12 @@ impl LlamaEngine {
             .unwrap_or_else(pith_core::hardware::physical_cores)
             .max(1);
         let threads_i32 = i32::try_from(threads).unwrap_or(i32::MAX);
+        let memory = memory_of(model, &shared.architecture);
         let ctx_params = LlamaContextParams::default()
+            // Sliding-window layers keep their window (plus a batch), not the
+            // whole context: the memory the planner counts. Reuse checks what
+            // is still held (`Memory::can_keep`).
+            .with_swa_full(false)
             .with_n_ctx(NonZeroU32::new(context))
             .with_n_batch(512)
             .with_n_ubatch(512)
@@ -242,15 +263,23 @@ impl LlamaEngine {
             template,
             threads,
             cached: Vec::new(),
+            memory,
+            checkpoints: Checkpoints::new(CHECKPOINTS, CHECKPOINT_BYTES),
             states: options.states.clone(),
             fingerprint,
             draft_policy: lookup::DraftPolicy::default(),
             grammar_first: false,
+            batch_flash_attention: false,
         })
     }
 
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// How the model keeps what it has read.
+    pub fn memory(&self) -> Memory {
+        self.memory
     }
 
     /// Replaces the learned drafting policy (tests use a fixed one).
@@ -268,6 +297,12 @@ impl LlamaEngine {
         self.grammar_first = on;
     }
 
+    /// Runs the parallel sequences with the single-sequence path's
+    /// attention kernel, so their answers can be compared exactly (tests).
+    pub fn set_batch_flash_attention(&mut self, on: bool) {
+        self.batch_flash_attention = on;
+    }
+
     fn model(&self) -> &LlamaModel {
         self.loaded.borrow_owner()
     }
@@ -277,6 +312,14 @@ impl LlamaEngine {
         match prompt {
             Prompt::Raw(text) => Ok((text.clone(), Vec::new())),
             Prompt::Chat(messages) => {
+                // A template with a thinking switch is rendered from its own
+                // source (llama.cpp's copy would leave thinking on), or refused.
+                if let Some(template) = self.chat_template() {
+                    if pith_core::engine::template::has_thinking_switch(&template.source) {
+                        let text = pith_core::engine::template::render_chat(&template, messages)?;
+                        return Ok((text, Vec::new()));
+                    }
+                }
                 if let Some(text) = self.apply_template(messages) {
                     return Ok((text, Vec::new()));
                 }
@@ -337,8 +380,10 @@ impl LlamaEngine {
     }
 
     /// Brings the KV cache to hold exactly `tokens[..n]` for the longest `n`
-    /// it already shares with them, leaving at least one token to evaluate
-    /// (the last one's logits are needed). Returns `n`.
+    /// it can, leaving at least one token to evaluate (the last one's
+    /// logits are needed): what it shares with the cache when the cache can
+    /// be cut back there, else the longest checkpoint the prompt starts
+    /// with. Returns `n`.
     fn reuse_prefix(&mut self, tokens: &[LlamaToken]) -> Result<usize> {
         let common = self
             .cached
@@ -347,19 +392,73 @@ impl LlamaEngine {
             .take_while(|(a, b)| a == b)
             .count()
             .min(tokens.len().saturating_sub(1));
-        if common < self.cached.len() {
+        if common == self.cached.len() {
+            return Ok(common);
+        }
+        if self.can_cut(common) {
             let from = u32::try_from(common).map_err(|e| inference("cache position", e))?;
             let removed = self
                 .loaded
                 .with_dependent_mut(|_, ctx| ctx.clear_kv_cache_seq(Some(0), Some(from), None))
                 .map_err(|e| inference("cache trim", e))?;
-            if !removed {
-                self.clear_cache();
-                return Ok(0);
+            if removed {
+                self.cached.truncate(common);
+                return Ok(common);
             }
-            self.cached.truncate(common);
         }
-        Ok(common)
+        Ok(self.restore_checkpoint(tokens))
+    }
+
+    /// Whether the cache can be cut back to its first `keep` tokens: never
+    /// for recurrent layers, for a sliding window only while it still holds
+    /// the tokens the next one must see.
+    fn can_cut(&self, keep: usize) -> bool {
+        let oldest = self
+            .loaded
+            .with_dependent(|_, ctx| ctx.kv_cache_seq_pos_min(0));
+        self.memory.can_drop_tail() && self.memory.can_keep(keep, i64::from(oldest))
+    }
+
+    /// Restores the longest checkpoint `tokens` starts with; returns the
+    /// tokens it holds (0, cache empty, when there is none).
+    fn restore_checkpoint(&mut self, tokens: &[LlamaToken]) -> usize {
+        self.drop_cache();
+        let ids: Vec<i32> = tokens.iter().map(|t| t.0).collect();
+        let Self {
+            checkpoints,
+            loaded,
+            ..
+        } = self;
+        let Some(checkpoint) = checkpoints.best(&ids) else {
+            return 0;
+        };
+        let restored = loaded.with_dependent_mut(|_, ctx| ctx.state_seq_set(&checkpoint.state, 0));
+        let held: Vec<LlamaToken> = checkpoint.tokens.iter().map(|&t| LlamaToken(t)).collect();
+        if restored.is_err() {
+            self.drop_cache();
+            return 0;
+        }
+        self.cached = held;
+        self.cached.len()
+    }
+
+    /// Keeps the cache's state as a checkpoint, for memory that cannot be
+    /// cut back (attention-only models need none).
+    fn checkpoint(&mut self) {
+        if self.memory == Memory::Attention || self.cached.is_empty() {
+            return;
+        }
+        let ids: Vec<i32> = self.cached.iter().map(|t| t.0).collect();
+        if self.checkpoints.has(&ids) {
+            return;
+        }
+        let state = self
+            .loaded
+            .with_dependent(|_, ctx| ctx.state_seq_get(0, LlamaStateSeqFlags::empty()));
+        if let Ok(state) = state {
+            let bytes = state.byte_len();
+            self.checkpoints.add(ids, state, bytes);
+        }
     }
 
     pub(crate) fn loaded_vocab_size(&self) -> i32 {
@@ -378,9 +477,15 @@ impl LlamaEngine {
             .map_err(|e| inference("llama.cpp decode failed", e))
     }
 
-    /// Forgets the evaluated prefix: the next request evaluates its whole
-    /// prompt (benchmarks compare with and without reuse).
+    /// Forgets the evaluated prefix and the checkpoints: the next request
+    /// evaluates its whole prompt (benchmarks compare with and without reuse).
     pub fn clear_cache(&mut self) {
+        self.drop_cache();
+        self.checkpoints.clear();
+    }
+
+    /// Empties the cache (checkpoints stay).
+    fn drop_cache(&mut self) {
         self.loaded
             .with_dependent_mut(|_, ctx| ctx.clear_kv_cache());
         self.cached.clear();
@@ -409,7 +514,7 @@ impl LlamaEngine {
                 .loaded
                 .with_dependent_mut(|_, ctx| ctx.decode(&mut batch));
             if let Err(e) = decoded {
-                self.clear_cache();
+                self.drop_cache();
                 return Err(inference("llama.cpp decode failed", e));
             }
             self.cached.extend_from_slice(chunk);
@@ -434,10 +539,17 @@ impl LlamaEngine {
         Ok(())
     }
 
-    /// Drops cached tokens from position `n` on.
+    /// Drops cached tokens from position `n` on; an error where the memory
+    /// cannot be cut back there (callers check first).
     fn truncate_cache(&mut self, n: usize) -> Result<()> {
         if n >= self.cached.len() {
             return Ok(());
+        }
+        if !self.can_cut(n) {
+            return Err(Error::Inference(format!(
+                "this model's {} memory cannot be cut back to {n} tokens",
+                self.memory.label()
+            )));
         }
         let from = u32::try_from(n).map_err(|e| inference("cache position", e))?;
         let removed = self
@@ -447,7 +559,7 @@ impl LlamaEngine {
         if removed {
             self.cached.truncate(n);
         } else {
-            self.clear_cache();
+            self.drop_cache();
         }
         Ok(())
     }
@@ -505,13 +617,13 @@ impl LlamaEngine {
     /// starts with. `None` (cache cleared) when the file is unreadable,
     /// from another context size, or for a different prompt.
     fn restore_state(&mut self, path: &Path, tokens: &[LlamaToken]) -> Option<usize> {
-        self.clear_cache();
+        self.drop_cache();
         let max = self.info.context as usize;
         let loaded = self
             .loaded
             .with_dependent_mut(|_, ctx| ctx.state_seq_load_file(path, 0, max));
         let Ok((stored, _)) = loaded else {
-            self.clear_cache();
+            self.drop_cache();
             return None;
         };
         let common = stored
@@ -521,12 +633,12 @@ impl LlamaEngine {
             .count()
             .min(tokens.len().saturating_sub(1));
         if common == 0 || common * 2 < stored.len() {
-            self.clear_cache();
+            self.drop_cache();
             return None;
         }
         self.cached = stored;
         if self.truncate_cache(common).is_err() {
-            self.clear_cache();
+            self.drop_cache();
             return None;
         }
         if let Some(store) = &self.states {
@@ -585,6 +697,21 @@ impl LlamaEngine {
         let mut reused = self.reuse_prefix(tokens)?;
         let mut restored = 0;
         let saved = self.saved_state_path(request);
+        if saved.is_none() && self.memory != Memory::Attention {
+            // No state files, but the instructions' end is still worth a
+            // checkpoint in memory: the next request with the same
+            // instructions restores it instead of reading them again.
+            let fixed = request
+                .saved_state
+                .as_ref()
+                .and_then(|s| s.prefix_bytes)
+                .map(|b| self.fixed_prefix_len(text, b, tokens));
+            if let Some(fixed) = fixed.filter(|&f| f > reused) {
+                self.evaluate(&tokens[reused..fixed], cancel)?;
+                reused = fixed;
+                self.checkpoint();
+            }
+        }
         if let Some((path, prefix_bytes)) = &saved {
             let fixed = prefix_bytes.map(|b| self.fixed_prefix_len(text, b, tokens));
             // A cold cache: bring the saved prefix back from disk.
@@ -596,6 +723,7 @@ impl LlamaEngine {
                     Some(n) => {
                         restored = n.saturating_sub(reused);
                         reused = n;
+                        self.checkpoint();
                     }
                     // Another prompt, a damaged file: rebuilt below.
                     None => {
@@ -609,6 +737,7 @@ impl LlamaEngine {
                 self.evaluate(&tokens[reused..fixed], cancel)?;
                 reused = fixed;
                 self.save_state(path);
+                self.checkpoint();
             }
         }
         Ok((reused, restored, saved))
@@ -755,6 +884,7 @@ impl Engine for LlamaEngine {
         let end = tokens.len().saturating_sub(1);
         if end > reused {
             self.evaluate(&tokens[reused..end], cancel)?;
+            self.checkpoint();
         }
         Ok(end.saturating_sub(reused))
     }
@@ -799,7 +929,17 @@ impl Engine for LlamaEngine {
         let context = self.info.context as usize;
 
         let (reused, restored, saved) = self.load_prefix(request, &text, &tokens, cancel)?;
-        let mut logits_index = self.evaluate(&tokens[reused..], cancel)?;
+        let mut start = reused;
+        let end = tokens.len() - 1;
+        if self.memory != Memory::Attention && end > start {
+            // A checkpoint before the last token: the next prompt that
+            // starts the same way (another answer, an edited last line)
+            // restores it instead of reading everything again.
+            self.evaluate(&tokens[start..end], cancel)?;
+            self.checkpoint();
+            start = end;
+        }
+        let mut logits_index = self.evaluate(&tokens[start..], cancel)?;
 
         let constraint = request.constraint.as_ref();
         let mut stops: Vec<String> = request.stop.clone();
@@ -819,6 +959,12 @@ impl Engine for LlamaEngine {
         )?;
         let max_tokens = request.max_tokens;
 
+        // Drafts are verified by cutting rejected ones off the cache: only
+        // where the memory allows it for the whole answer.
+        let lookup = request.lookup
+            && self
+                .memory
+                .lookup_safe(tokens.len() + max_tokens + lookup::MAX_DRAFT);
         // Prompt and generated ids, where prompt lookup looks for drafts.
         let mut history: Vec<i32> = tokens.iter().map(|t| t.0).collect();
         let mut count = 0usize;
@@ -847,7 +993,7 @@ impl Engine for LlamaEngine {
 
             // Decode the token, with a draft of what may follow it.
             let room = (max_tokens - count).min(context.saturating_sub(self.cached.len() + 2));
-            let draft: Vec<LlamaToken> = if request.lookup {
+            let draft: Vec<LlamaToken> = if lookup {
                 let mut d = lookup::draft(&history, tokens.len(), room.min(lookup::MAX_DRAFT));
                 d.truncate(self.draft_policy.choose(d.len()));
                 d.into_iter().map(LlamaToken).collect()
@@ -867,7 +1013,7 @@ impl Engine for LlamaEngine {
                 .loaded
                 .with_dependent_mut(|_, ctx| ctx.decode(&mut batch))
             {
-                self.clear_cache();
+                self.drop_cache();
                 return Err(inference("llama.cpp decode failed", e));
             }
             self.draft_policy
@@ -926,4 +1072,20 @@ impl Engine for LlamaEngine {
         generation.restored_prompt_tokens = restored;
         Ok(generation)
     }
+}
+
+/// How the model keeps what it read: llama.cpp's own verdict on recurrent
+/// and hybrid layers, the header's sliding window otherwise.
+fn memory_of(model: &LlamaModel, architecture: &str) -> Memory {
+    if model.is_recurrent() {
+        return Memory::Recurrent;
+    }
+    if model.is_hybrid() {
+        return Memory::Hybrid;
+    }
+    let window = model
+        .meta_val_str(&format!("{architecture}.attention.sliding_window"))
+        .ok()
+        .and_then(|w| w.parse::<u64>().ok());
+    Memory::of(architecture, window)
 }

@@ -299,22 +299,7 @@ pub fn plain_turns(turns: &[Turn]) -> Vec<ChatMessage> {
 /// Renders the model's own template with the tools, as its trainers did
 /// (OpenAI-shaped messages and tools; `arguments` as objects).
 fn render(template: &ChatTemplate, turns: &[Turn], tools: &[&Tool]) -> Result<String> {
-    let mut env = minijinja::Environment::new();
-    // A template is data from a model file: bound the work it may do.
-    env.set_fuel(Some(2_000_000));
-    minijinja_contrib::add_to_environment(&mut env);
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-    env.add_function(
-        "raise_exception",
-        |message: String| -> std::result::Result<String, minijinja::Error> {
-            Err(minijinja::Error::new(
-                minijinja::ErrorKind::InvalidOperation,
-                message,
-            ))
-        },
-    );
-    env.add_template("chat", &template.source)
-        .map_err(|e| Error::Inference(format!("the model's chat template does not parse: {e}")))?;
+    let env = crate::engine::template::environment(template)?;
     let messages: Vec<Value> = turns
         .iter()
         .map(|t| match t {

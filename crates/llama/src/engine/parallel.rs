@@ -13,10 +13,15 @@
 //! The engine's own context, and the conversation prefix cached in it, are
 //! left untouched.
 //!
+//! The prompts' shared start (the map step's instructions and the chat
+//! template around them) is read once, in the first sequence, and its
+//! cache copied to the others; each then reads only its own text.
+//!
 //! Flash attention is off in this context: on a 2-core CPU with
 //! SmolLM2-135M and four ~900-token sequences, batched generation was
 //! 1.07× one-at-a-time with it and 1.34–1.44× without. (So greedy answers
-//! can differ from the single-sequence path's by float rounding.)
+//! can differ from the single-sequence path's by float rounding; tests
+//! turn it back on to compare them exactly.)
 
 use super::{backend, inference, LlamaEngine, Output};
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -39,6 +44,10 @@ const PROMPT_BATCH: usize = 512;
 
 /// KV cells are allocated per sequence in steps of this many tokens.
 const CELL_STEP: usize = 256;
+
+/// A shared start shorter than this is read in every sequence (a copy
+/// costs a pass over the whole cache buffer).
+const MIN_SHARED: usize = 8;
 
 struct Sequence {
     tokens: Vec<LlamaToken>,
@@ -101,13 +110,14 @@ impl LlamaEngine {
             .with_n_ubatch(PROMPT_BATCH as u32)
             .with_n_seq_max(n as u32)
             .with_kv_unified(false)
+            .with_swa_full(false)
             .with_n_threads(threads)
             .with_n_threads_batch(threads)
             // Flash attention off (llama.cpp's LLAMA_FLASH_ATTN_TYPE_DISABLED):
             // its CPU kernel handles one query per stream poorly; measured
             // with four ~900-token sequences, batched generation went from
             // 1.07× to 1.25–1.44× of one at a time.
-            .with_flash_attention_policy(0);
+            .with_flash_attention_policy(if self.batch_flash_attention { -1 } else { 0 });
         let model = self.loaded.borrow_owner();
         let mut ctx = model.new_context(backend()?, params).map_err(|e| {
             inference(
@@ -138,10 +148,29 @@ impl LlamaEngine {
         // token (logits live only until the next decode).
         let n_seq = i32::try_from(seqs.len()).map_err(|e| inference("sequences", e))?;
         let mut batch = LlamaBatch::new(PROMPT_BATCH, n_seq);
+        let shared = shared_start(seqs);
+        if shared > 0 {
+            for part in seqs[0].tokens[..shared].chunks(PROMPT_BATCH).enumerate() {
+                if cancel.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                batch.clear();
+                let (c, chunk) = part;
+                for (j, &t) in chunk.iter().enumerate() {
+                    add(&mut batch, t, c * PROMPT_BATCH + j, 0, false)?;
+                }
+                ctx.decode(&mut batch)
+                    .map_err(|e| inference("llama.cpp decode failed", e))?;
+            }
+            for s in 1..n_seq {
+                ctx.copy_kv_cache_seq(0, s, None, None)
+                    .map_err(|e| inference("cache copy", e))?;
+            }
+        }
         let flat: Vec<(usize, usize)> = seqs
             .iter()
             .enumerate()
-            .flat_map(|(s, seq)| (0..seq.tokens.len()).map(move |i| (s, i)))
+            .flat_map(|(s, seq)| (shared..seq.tokens.len()).map(move |i| (s, i)))
             .collect();
         for part in flat.chunks(PROMPT_BATCH) {
             if cancel.is_cancelled() {
@@ -188,6 +217,33 @@ impl LlamaEngine {
                 .map_err(|e| inference("llama.cpp decode failed", e))?;
             sample_all(ctx, seqs);
         }
+    }
+}
+
+/// Tokens every sequence's prompt starts with, leaving each at least one
+/// of its own (its last token's logits start its answer); 0 when too few
+/// to pay for the copy.
+fn shared_start(seqs: &[Sequence]) -> usize {
+    let Some((first, rest)) = seqs.split_first() else {
+        return 0;
+    };
+    let mut n = first.tokens.len();
+    for seq in rest {
+        n = n.min(
+            first
+                .tokens
+                .iter()
+                .zip(&seq.tokens)
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    let shortest = seqs.iter().map(|s| s.tokens.len()).min().unwrap_or(0);
+    let n = n.min(shortest.saturating_sub(1));
+    if n >= MIN_SHARED && seqs.len() > 1 {
+        n
+    } else {
+        0
     }
 }
 
