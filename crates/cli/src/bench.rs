@@ -390,8 +390,26 @@ pub fn run(args: &ModelArgs, use_mmap: bool, raw: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `pith bench --documents`: prompt speed, then the document figures.
+pub fn documents_only(args: &ModelArgs) -> Result<(), Failure> {
+    only(args, |engine| {
+        let prompt_tps = engine.bench_prompt(512, 3)?;
+        let mut value = document::figures(engine, prompt_tps)?;
+        value["prompt_tps"] = ((prompt_tps * 10.0).round() / 10.0).into();
+        Ok(value)
+    })
+}
+
 /// `pith bench --agent`: the agent fixtures alone.
 pub fn agent_only(args: &ModelArgs) -> Result<(), Failure> {
+    only(args, agent::figures)
+}
+
+/// Loads the model and prints one group of figures, with the model's name.
+fn only(
+    args: &ModelArgs,
+    figures: impl FnOnce(&mut LlamaEngine) -> pith_core::Result<serde_json::Value>,
+) -> Result<(), Failure> {
     let path = pith_core::models::resolve_model(args.model.as_deref()).or_fail(true)?;
     let options = LoadOptions {
         threads: args.threads,
@@ -399,7 +417,7 @@ pub fn agent_only(args: &ModelArgs) -> Result<(), Failure> {
         ..LoadOptions::default()
     };
     let mut engine = LlamaEngine::load(&path, &options).or_fail(true)?;
-    let mut value = agent::figures(&mut engine).or_fail(true)?;
+    let mut value = figures(&mut engine).or_fail(true)?;
     value["model"] = engine.info().name.clone().into();
     println!(
         "{}",

@@ -221,6 +221,10 @@ enum Command {
         /// finishes correctly, how many end safely, steps and seconds.
         #[arg(long)]
         agent: bool,
+        /// Only the document figures: the map step batched and one at a
+        /// time, and a 30-page PDF summarized whole against prompt speed.
+        #[arg(long)]
+        documents: bool,
         /// Memory-map the model instead of reading it into memory (to compare
         /// peak_rss_mb; Pith reads it by default).
         #[arg(long)]
@@ -321,6 +325,14 @@ fn run(cli: Cli) -> ExitCode {
         Command::Bench {
             planner: false,
             agent: false,
+            documents: true,
+            model,
+            ..
+        } => bench::documents_only(&model),
+        Command::Bench {
+            planner: false,
+            agent: false,
+            documents: false,
             raw,
             mmap,
             model,
