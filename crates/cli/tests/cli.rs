@@ -569,6 +569,45 @@ mod models {
     }
 
     #[test]
+    fn a_model_of_an_architecture_this_build_does_not_know_is_refused_by_name() {
+        // A valid file whose architecture a later llama.cpp may add: refused
+        // from its header, before llama.cpp is asked to load it.
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("future.gguf");
+        Shape::TINY.write(&file).expect("write");
+        let mut bytes = std::fs::read(&file).expect("read");
+        let at = bytes
+            .windows(5)
+            .position(|w| w == b"llama")
+            .expect("architecture");
+        bytes[at..at + 5].copy_from_slice(b"zeta9");
+        std::fs::write(&file, bytes).expect("write");
+        let envs = [("PITH_DATA_DIR", dir.path())];
+        let model = file.display().to_string();
+        let o = pith_env(
+            &envs,
+            &[
+                "rephrase",
+                "--json",
+                "--model",
+                &model,
+                "Fix this sentense.",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let err: serde_json::Value = serde_json::from_slice(&o.stderr)
+            .or_else(|_| serde_json::from_slice(&o.stdout))
+            .expect("a JSON error");
+        assert_eq!(err["error"]["code"], "INVALID_MODEL");
+        let message = err["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("\"zeta9\""), "{message}");
+        assert!(message.contains(env!("CARGO_PKG_VERSION")), "{message}");
+        let o = pith_env(&envs, &["models", "import", &model]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("zeta9"), "{}", stderr(&o));
+    }
+
+    #[test]
     fn pull_names_what_it_cannot_fetch() {
         let o = pith(&["models", "pull", "no-such-model"], b"");
         assert_eq!(o.status.code(), Some(1));

@@ -5,7 +5,7 @@ use pith_core::documents::{self, sample, Limits};
 use pith_core::engine::{CancelToken, Engine, GenerateRequest, Generation};
 use pith_core::tasks::chunk::chunk;
 use pith_core::tasks::document::{
-    default_part_tokens, part_request, summarize_document, Options, OVERLAP_DIVISOR,
+    default_part_tokens, part_request, summarize_document, Options, Stage, OVERLAP_DIVISOR,
 };
 use pith_core::tasks::summarize::SummaryLength;
 use pith_core::Result;
@@ -123,9 +123,20 @@ pub fn figures(engine: &mut LlamaEngine, prompt_tps: f64) -> Result<serde_json::
     engine.clear_cache();
     let t = Instant::now();
     let doc = documents::extract(report_pdf(), &Limits::default())?;
-    let summary = summarize_document(engine, &doc, &Options::default(), &cancel, &mut |_| {})?;
+    // When each stage began: where the time goes.
+    let mut stages: Vec<(Stage, f64)> = Vec::new();
+    let summary = summarize_document(engine, &doc, &Options::default(), &cancel, &mut |p| {
+        if stages.last().is_none_or(|(s, _)| *s != p.stage) {
+            stages.push((p.stage, p.elapsed_s));
+        }
+    })?;
     let total = t.elapsed().as_secs_f64();
     let doc_tps = summary.source_tokens as f64 / total;
+    let stage_s = |stage: Stage| {
+        let i = stages.iter().position(|(s, _)| *s == stage)?;
+        let end = stages.get(i + 1).map_or(total, |(_, t)| *t);
+        Some(round1(end - stages[i].1))
+    };
     Ok(serde_json::json!({
         "map_parts": requests.len(),
         "map_parallel": PARALLEL,
@@ -145,6 +156,9 @@ pub fn figures(engine: &mut LlamaEngine, prompt_tps: f64) -> Result<serde_json::
         "summarize_doc_generated_tokens": summary.generated_tokens,
         "summarize_doc_s": round1(total),
         "summarize_doc_tps": round1(doc_tps),
+        "summarize_doc_map_s": stage_s(Stage::Map),
+        "summarize_doc_retry_s": stage_s(Stage::Retry),
+        "summarize_doc_reduce_s": stage_s(Stage::Reduce),
         "summarize_doc_vs_prompt": (doc_tps / prompt_tps * 100.0).round() / 100.0,
         "summarize_doc_coverage": summary.coverage,
     }))

@@ -5,7 +5,7 @@
 //! engine to check the planner's estimates for sizes this machine has no
 //! real file of, and the engine's tests check cache reuse on a hybrid and a
 //! sliding-window model with them. The layouts are llama.cpp's `llama`,
-//! `gemma3` and `lfm2` architectures, with a SentencePiece-style vocabulary
+//! `gemma3`, `lfm2` and `granitehybrid` architectures, with a SentencePiece-style vocabulary
 //! of the model's size.
 
 use super::catalog::CatalogModel;
@@ -56,6 +56,15 @@ pub enum Layout {
     /// `conv - 1` columns per sequence) and attention in the layers listed.
     Lfm2 {
         attention: &'static [u32],
+        conv: u32,
+    },
+    /// `granitehybrid`: Mamba-2 layers (an SSM state of `state` x 2
+    /// embedding per sequence, `ssm_heads` heads, a `conv`-wide
+    /// convolution) and attention in the layers listed.
+    GraniteHybrid {
+        attention: &'static [u32],
+        state: u32,
+        ssm_heads: u32,
         conv: u32,
     },
 }
@@ -149,6 +158,23 @@ pub const SHAPES: &[Shape] = &[
         quant: Quant::Q4_0,
     },
     Shape {
+        name: "Granite-4.0-H-350M",
+        layout: Layout::GraniteHybrid {
+            attention: &[10, 13, 17, 27],
+            state: 128,
+            ssm_heads: 48,
+            conv: 4,
+        },
+        embedding: 768,
+        layers: 32,
+        heads: 12,
+        kv_heads: 4,
+        feed_forward: 2048,
+        vocab: 100352,
+        context: 32768,
+        quant: Quant::Q4_0,
+    },
+    Shape {
         name: "Gemma-3-1B",
         layout: Layout::Gemma3 {
             window: 512,
@@ -193,6 +219,20 @@ impl Shape {
         ..Shape::TINY
     };
 
+    /// A tiny Mamba-2 hybrid: SSM layers 0 and 2, attention in 1 and 3.
+    pub const TINY_MAMBA: Shape = Shape {
+        name: "tiny-mamba",
+        layout: Layout::GraniteHybrid {
+            attention: &[1, 3],
+            state: 16,
+            ssm_heads: 4,
+            conv: 4,
+        },
+        layers: 4,
+        context: 4096,
+        ..Shape::TINY
+    };
+
     /// A tiny sliding-window model: layers 0 and 2 see the last 32 tokens,
     /// 1 and 3 all of them.
     pub const TINY_SWA: Shape = Shape {
@@ -212,6 +252,7 @@ impl Shape {
             Layout::Llama => "llama",
             Layout::Gemma3 { .. } => "gemma3",
             Layout::Lfm2 { .. } => "lfm2",
+            Layout::GraniteHybrid { .. } => "granitehybrid",
         }
     }
 
@@ -224,7 +265,9 @@ impl Shape {
 
     fn is_attention(&self, layer: u32) -> bool {
         match self.layout {
-            Layout::Lfm2 { attention, .. } => attention.contains(&layer),
+            Layout::Lfm2 { attention, .. } | Layout::GraniteHybrid { attention, .. } => {
+                attention.contains(&layer)
+            }
             _ => true,
         }
     }
@@ -258,7 +301,7 @@ impl Shape {
                 t.push((b("attn_k"), vec![e, kv], true));
                 t.push((b("attn_v"), vec![e, kv], true));
                 t.push((b("attn_output"), vec![q, e], true));
-                if !matches!(self.layout, Layout::Llama) {
+                if matches!(self.layout, Layout::Gemma3 { .. } | Layout::Lfm2 { .. }) {
                     t.push((b("attn_q_norm"), vec![hd], false));
                     t.push((b("attn_k_norm"), vec![hd], false));
                 }
@@ -266,6 +309,29 @@ impl Shape {
                 t.push((b("shortconv.conv"), vec![u64::from(conv), e], false));
                 t.push((b("shortconv.in_proj"), vec![e, 3 * e], true));
                 t.push((b("shortconv.out_proj"), vec![e, e], true));
+            } else if let Layout::GraniteHybrid {
+                state,
+                ssm_heads,
+                conv,
+                ..
+            } = self.layout
+            {
+                // Mamba-2 with one group and an inner size of twice the width.
+                let inner = 2 * e;
+                let (state, heads) = (u64::from(state), u64::from(ssm_heads));
+                let plain = |n: &str| format!("blk.{i}.{n}");
+                t.push((b("ssm_in"), vec![e, 2 * inner + 2 * state + heads], true));
+                t.push((
+                    b("ssm_conv1d"),
+                    vec![u64::from(conv), inner + 2 * state],
+                    false,
+                ));
+                t.push((plain("ssm_conv1d.bias"), vec![inner + 2 * state], false));
+                t.push((plain("ssm_dt.bias"), vec![heads], false));
+                t.push((plain("ssm_a"), vec![1, heads], false));
+                t.push((plain("ssm_d"), vec![1, heads], false));
+                t.push((b("ssm_norm"), vec![inner, 1], false));
+                t.push((b("ssm_out"), vec![inner, e], true));
             }
             if matches!(self.layout, Layout::Gemma3 { .. }) {
                 t.push((b("post_attention_norm"), vec![e], false));
@@ -313,6 +379,19 @@ impl Shape {
                     // f32 columns of the convolution's window, per layer.
                     recurrent * u64::from(conv - 1) * u64::from(self.embedding) * 4,
                 )
+            }
+            Layout::GraniteHybrid {
+                attention,
+                state,
+                conv,
+                ..
+            } => {
+                let recurrent = u64::from(self.layers) - attention.len() as u64;
+                let inner = 2 * u64::from(self.embedding);
+                let state = u64::from(state);
+                // f32: the convolution's window over x, B and C, and the SSM state.
+                let per_layer = u64::from(conv - 1) * (inner + 2 * state) * 4 + state * inner * 4;
+                (Some(attention.len() as u32), recurrent * per_layer)
             }
             _ => (None, 0),
         };
@@ -395,22 +474,39 @@ impl Shape {
         ] {
             put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
         }
+        // Per layer, for hybrids: zero KV heads mark a recurrent layer.
+        let mut heads = Vec::new();
+        heads.extend(4u32.to_le_bytes());
+        heads.extend(u64::from(self.layers).to_le_bytes());
+        for i in 0..self.layers {
+            let n = if self.is_attention(i) {
+                self.kv_heads
+            } else {
+                0
+            };
+            heads.extend(n.to_le_bytes());
+        }
         match self.layout {
             Layout::Lfm2 { conv, .. } => {
-                // Zero KV heads mark a convolution layer.
-                let mut heads = Vec::new();
-                heads.extend(4u32.to_le_bytes());
-                heads.extend(u64::from(self.layers).to_le_bytes());
-                for i in 0..self.layers {
-                    let n = if self.is_attention(i) {
-                        self.kv_heads
-                    } else {
-                        0
-                    };
-                    heads.extend(n.to_le_bytes());
-                }
                 put(&format!("{arch}.attention.head_count_kv"), 9, &heads);
                 put(&format!("{arch}.shortconv.l_cache"), 4, &conv.to_le_bytes());
+            }
+            Layout::GraniteHybrid {
+                state,
+                ssm_heads,
+                conv,
+                ..
+            } => {
+                put(&format!("{arch}.attention.head_count_kv"), 9, &heads);
+                for (key, v) in [
+                    ("ssm.conv_kernel", conv),
+                    ("ssm.inner_size", 2 * self.embedding),
+                    ("ssm.state_size", state),
+                    ("ssm.time_step_rank", ssm_heads),
+                    ("ssm.group_count", 1),
+                ] {
+                    put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
+                }
             }
             Layout::Gemma3 {
                 window,
@@ -485,13 +581,14 @@ impl Shape {
             // out a few earlier tokens instead of averaging over all of them.
             // (Through the per-head norms where the layout has them, which
             // would undo a larger weight.)
-            let sharp = if matches!(self.layout, Layout::Llama) {
+            let sharp = if matches!(self.layout, Layout::Llama | Layout::GraniteHybrid { .. }) {
                 name.ends_with("attn_q.weight") || name.ends_with("attn_k.weight")
             } else {
                 name.ends_with("attn_q_norm.weight") || name.ends_with("attn_k_norm.weight")
             };
             let post_norm = name.contains("post_");
-            sizes.push((bytes, *quantized, sharp, post_norm));
+            let decay = name.ends_with("ssm_a");
+            sizes.push((bytes, *quantized, sharp, post_norm, decay));
             offset += bytes.div_ceil(32) * 32;
         }
         while header.len() % 32 != 0 {
@@ -501,7 +598,7 @@ impl Shape {
 
         let mut rng = 0x9E37_79B9_7F4A_7C15u64;
         let mut block = vec![0u8; self.quant.block_bytes() as usize];
-        for (bytes, quantized, sharp, post_norm) in sizes {
+        for (bytes, quantized, sharp, post_norm, decay) in sizes {
             let scale = f16_bits(if sharp { scale * sharpness } else { scale }).to_le_bytes();
             if quantized {
                 for _ in 0..bytes / self.quant.block_bytes() {
@@ -518,6 +615,9 @@ impl Shape {
             } else {
                 let value = if sharp {
                     sharpness
+                } else if decay {
+                    // A = -exp(A_log): a state that decays, never grows.
+                    -1.0
                 } else if post_norm {
                     // Gemma scales the token embedding by √embedding: layer
                     // outputs this much larger weigh as much against it.
@@ -614,7 +714,7 @@ mod tests {
     #[test]
     fn the_bench_shapes_have_the_published_parameter_counts() {
         // Within 2% of the model cards (the tied output counted once).
-        let published = [135e6, 362e6, 494e6, 494e6, 1236e6, 354e6, 1000e6];
+        let published = [135e6, 362e6, 494e6, 494e6, 1236e6, 354e6, 340e6, 1000e6];
         for (shape, want) in SHAPES.iter().zip(published) {
             let got = shape.parameters() as f64;
             assert!(
