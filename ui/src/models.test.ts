@@ -29,7 +29,7 @@ function estimate(over: Partial<Estimate> = {}): Estimate {
 function plan(task: Plan["task"], est: Estimate | null): Plan {
   return {
     task,
-    choice: est && { id: "llama-3.2-1b-instruct-q4_k_m", name: "Llama 3.2 1B Instruct", file: "x.gguf", quant: "Q4_K_M", estimate: est },
+    choice: est && { id: "llama-3.2-1b-instruct-q4_k_m", name: "Llama 3.2 1B Instruct", file: "x.gguf", quant: "Q4_K_M", size_bytes: 808 * MB, estimate: est },
     reason: est ? "the best-ranked model that fits" : "no catalog model suits chat on this machine",
     budget: {
       ram_usable_bytes: 4000 * MB,
@@ -139,7 +139,8 @@ describe("model panel", () => {
     const pick = plan("chat", estimate());
     const download = planCard(pick, [], null).querySelector<HTMLElement>(".download-model");
     expect(download?.dataset.download).toBe("llama-3.2-1b-instruct-q4_k_m");
-    expect(download?.textContent).toBe("Download (850 MB)");
+    // The file's size, not what its weights take in memory.
+    expect(download?.textContent).toBe("Download (808 MB)");
     const have = { ...FIT.installed[0], path: "/m/x.gguf", catalog_id: "llama-3.2-1b-instruct-q4_k_m" };
     expect(planCard(pick, [have], null).querySelector<HTMLElement>(".use-model")?.dataset.use).toBe("/m/x.gguf");
     expect(planCard(pick, [have], "/m/x.gguf").querySelector(".plan-action")?.textContent).toBe("In use");

@@ -85,7 +85,7 @@ function planAction(plan: Plan, installed: InstalledModel[], currentPath: string
   return el(
     "p",
     { class: "plan-action" },
-    el("button", { type: "button", class: "download-model primary", "data-download": c.id, "data-name": `${c.name} ${c.quant}` }, `Download (${formatBytes(c.estimate.weights_bytes)})`),
+    el("button", { type: "button", class: "download-model primary", "data-download": c.id, "data-name": `${c.name} ${c.quant}` }, `Download (${formatBytes(c.size_bytes)})`),
   );
 }
 

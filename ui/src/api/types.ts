@@ -163,7 +163,11 @@ ram_bytes: number,
  */
 vram_bytes: number, gen_tps: number, prompt_tps: number, first_token_s: number, };
 
-export type Choice = { id: string, name: string, file: string, quant: string, estimate: Estimate, };
+export type Choice = { id: string, name: string, file: string, quant: string, 
+/**
+ * The file's size, what a download fetches.
+ */
+size_bytes: number, estimate: Estimate, };
 
 export type Rejected = { id: string, reason: string, };
 

@@ -22,6 +22,8 @@ pub struct Choice {
     pub name: String,
     pub file: String,
     pub quant: String,
+    /// The file's size, what a download fetches.
+    pub size_bytes: u64,
     pub estimate: Estimate,
 }
 
@@ -305,6 +307,7 @@ pub fn plan(hw: &HardwareProfile, catalog: &Catalog, task: Task, prefs: &Prefere
             name: best.name.clone(),
             file: best.file.clone(),
             quant: best.quant.clone(),
+            size_bytes: best.size_bytes,
             estimate: est,
         }),
         reason,
