@@ -157,6 +157,10 @@ pub struct GenerateRequest {
     pub saved_state: Option<SavedState>,
     /// Restrict the output to a grammar, so a program can read it.
     pub constraint: Option<Constraint>,
+    /// The LoRA adapter to answer with, by the name it was loaded under
+    /// (a mode: `proofread`); the base model when `None` or when no
+    /// adapter of that name is loaded.
+    pub adapter: Option<String>,
 }
 
 /// Output that holds one JSON value valid against `schema`, made valid by
@@ -224,7 +228,12 @@ impl GenerateRequest {
             lookup: false,
             saved_state: None,
             constraint: None,
+            adapter: None,
         }
+    }
+    pub fn with_adapter(mut self, name: impl Into<String>) -> Self {
+        self.adapter = Some(name.into());
+        self
     }
     pub fn with_constraint(mut self, constraint: Constraint) -> Self {
         self.constraint = Some(constraint);

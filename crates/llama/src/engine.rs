@@ -6,7 +6,7 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaLoraAdapter, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use pith_core::engine::checkpoints::Checkpoints;
@@ -20,7 +20,7 @@ use pith_core::models::architectures::Memory;
 use pith_core::{Error, Result};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 mod grammar;
@@ -61,6 +61,9 @@ pub struct LoadOptions {
     pub force: bool,
     /// Keep KV states of prompts on disk here (`None`: never).
     pub states: Option<StateStore>,
+    /// LoRA adapters (GGUF) to load with the model, each under a name a
+    /// request can ask for (`GenerateRequest::adapter`).
+    pub adapters: Vec<(String, PathBuf)>,
 }
 
 /// llama.cpp allows one backend per process; every engine shares it.
@@ -107,6 +110,8 @@ pub struct SharedModel {
     path: PathBuf,
     architecture: String,
     file_size: u64,
+    /// Adapters loaded with the model (llama.cpp frees them with it).
+    adapters: Arc<Mutex<Vec<(String, LlamaLoraAdapter)>>>,
 }
 
 pub struct LlamaEngine {
@@ -121,6 +126,8 @@ pub struct LlamaEngine {
     memory: Memory,
     /// Saved states of sequence 0, for memory that cannot be cut back.
     checkpoints: Checkpoints<SeqState>,
+    /// The adapter the context answers with now (`None`: the base model).
+    adapter: Option<String>,
     states: Option<StateStore>,
     /// Identifies the model file in saved state names.
     fingerprint: String,
@@ -170,17 +177,21 @@ impl LlamaEngine {
         let params = LlamaModelParams::default()
             .with_use_mmap(options.use_mmap)
             .with_n_gpu_layers(options.gpu_layers);
-        let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+        let mut model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
             Error::ModelLoadFailed {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
             }
         })?;
+        let architecture = summary.architecture.unwrap_or_default();
+        // Before the model is shared: llama.cpp attaches adapters to it.
+        let adapters = load_adapters(&mut model, &architecture, &options.adapters)?;
         let shared = SharedModel {
             model: Arc::new(model),
             path: path.to_path_buf(),
-            architecture: summary.architecture.unwrap_or_default(),
+            architecture,
             file_size: summary.file_size,
+            adapters: Arc::new(Mutex::new(adapters)),
         };
         let engine = Self::with_model(&shared, options)?;
         tracing::info!(
@@ -265,6 +276,7 @@ impl LlamaEngine {
             cached: Vec::new(),
             memory,
             checkpoints: Checkpoints::new(CHECKPOINTS, CHECKPOINT_BYTES),
+            adapter: None,
             states: options.states.clone(),
             fingerprint,
             draft_policy: lookup::DraftPolicy::default(),
@@ -280,6 +292,46 @@ impl LlamaEngine {
     /// How the model keeps what it has read.
     pub fn memory(&self) -> Memory {
         self.memory
+    }
+
+    /// The names of the adapters loaded with the model.
+    pub fn adapters(&self) -> Vec<String> {
+        self.shared
+            .adapters
+            .lock()
+            .map(|a| a.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Makes the context answer with the adapter a request names (the base
+    /// model when it names none, or one not loaded). The cache and the
+    /// checkpoints were computed with the other weights: a switch empties
+    /// them, and saved states are kept per adapter.
+    fn use_adapter(&mut self, wanted: Option<&str>) -> Result<()> {
+        let adapters = Arc::clone(&self.shared.adapters);
+        let mut adapters = adapters
+            .lock()
+            .map_err(|_| Error::Inference("the adapters' lock was poisoned".into()))?;
+        let wanted = wanted.filter(|w| adapters.iter().any(|(n, _)| n == w));
+        if wanted == self.adapter.as_deref() {
+            return Ok(());
+        }
+        let set = self.loaded.with_dependent_mut(|_, ctx| match wanted {
+            Some(name) => adapters
+                .iter_mut()
+                .find(|(n, _)| n == name)
+                .map_or(Ok(()), |(_, a)| {
+                    ctx.lora_adapter_set(a, 1.0).map_err(|e| e.to_string())
+                }),
+            None => adapters.first_mut().map_or(Ok(()), |(_, a)| {
+                ctx.lora_adapter_remove(a).map_err(|e| e.to_string())
+            }),
+        });
+        set.map_err(|e| inference("switching the adapter", e))?;
+        self.adapter = wanted.map(str::to_string);
+        drop(adapters);
+        self.clear_cache();
+        Ok(())
     }
 
     /// Replaces the learned drafting policy (tests use a fixed one).
@@ -568,7 +620,12 @@ impl LlamaEngine {
     fn saved_state_path(&self, request: &GenerateRequest) -> StateFile {
         let s = request.saved_state.as_ref()?;
         let store = self.states.as_ref()?;
-        Some((store.path(&s.key, &self.fingerprint), s.prefix_bytes))
+        // A state is the base model's or one adapter's, never shared.
+        let model = match &self.adapter {
+            Some(a) => format!("{}-{a}", self.fingerprint),
+            None => self.fingerprint.clone(),
+        };
+        Some((store.path(&s.key, &model), s.prefix_bytes))
     }
 
     /// Tokens of the prompt's first `bytes` bytes that the full prompt's
@@ -877,6 +934,7 @@ impl Engine for LlamaEngine {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
+        self.use_adapter(request.adapter.as_deref())?;
         let (text, tokens, _) = self.prompt_for(request)?;
         let (reused, _, _) = self.load_prefix(request, &text, &tokens, cancel)?;
         // All but the last token: the request's own evaluation of it gives
@@ -925,6 +983,7 @@ impl Engine for LlamaEngine {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
+        self.use_adapter(request.adapter.as_deref())?;
         let (text, tokens, format_stops) = self.prompt_for(request)?;
         let context = self.info.context as usize;
 
@@ -1088,4 +1147,36 @@ fn memory_of(model: &LlamaModel, architecture: &str) -> Memory {
         .ok()
         .and_then(|w| w.parse::<u64>().ok());
     Memory::of(architecture, window)
+}
+
+/// Loads each adapter file onto the model: checked as a GGUF file first,
+/// then by llama.cpp, which refuses one made for another model.
+fn load_adapters(
+    model: &mut LlamaModel,
+    architecture: &str,
+    files: &[(String, PathBuf)],
+) -> Result<Vec<(String, LlamaLoraAdapter)>> {
+    let mut out = Vec::new();
+    for (name, path) in files {
+        let refuse = |reason: String| Error::InvalidModel {
+            path: path.clone(),
+            reason,
+        };
+        let summary = pith_core::models::gguf::inspect(path)
+            .map_err(|e| refuse(format!("the {name} adapter is not usable: {e}")))?;
+        let made_for = summary.architecture.unwrap_or_default();
+        if made_for != architecture {
+            return Err(refuse(format!(
+                "the {name} adapter was made for a \"{made_for}\" model, not this \"{architecture}\" one"
+            )));
+        }
+        let adapter = model.lora_adapter_init(path).map_err(|_| {
+            refuse(format!(
+                "the {name} adapter does not fit this model: its layers have other shapes, \
+                 or it is not a LoRA adapter (made for another model?)"
+            ))
+        })?;
+        out.push((name.clone(), adapter));
+    }
+    Ok(out)
 }

@@ -247,7 +247,7 @@ impl Shape {
         ..Shape::TINY
     };
 
-    fn architecture(&self) -> &'static str {
+    pub fn architecture(&self) -> &'static str {
         match self.layout {
             Layout::Llama => "llama",
             Layout::Gemma3 { .. } => "gemma3",
@@ -256,7 +256,7 @@ impl Shape {
         }
     }
 
-    fn head_dim(&self) -> u32 {
+    pub fn head_dim(&self) -> u32 {
         match self.layout {
             Layout::Gemma3 { head_dim, .. } => head_dim,
             _ => self.embedding / self.heads,
@@ -445,26 +445,10 @@ impl Shape {
         sharpness: f32,
     ) -> io::Result<u64> {
         let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-        let mut kv = Vec::new();
-        let mut n_kv = 0u64;
+        let mut meta = Metadata::default();
         let arch = self.architecture();
-        let mut put = |key: &str, ty: u32, value: &[u8]| {
-            put_str(&mut kv, key);
-            kv.extend(ty.to_le_bytes());
-            kv.extend(value);
-            n_kv += 1;
-        };
-        let text = |v: &str| {
-            let mut s = Vec::new();
-            put_str(&mut s, v);
-            s
-        };
-        put("general.architecture", 8, &text(arch));
-        put(
-            "general.name",
-            8,
-            &text(&format!("{} synthetic", self.name)),
-        );
+        meta.text("general.architecture", arch);
+        meta.text("general.name", &format!("{} synthetic", self.name));
         for (key, v) in [
             ("context_length", self.context),
             ("embedding_length", self.embedding),
@@ -472,7 +456,7 @@ impl Shape {
             ("feed_forward_length", self.feed_forward),
             ("attention.head_count", self.heads),
         ] {
-            put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
+            meta.put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
         }
         // Per layer, for hybrids: zero KV heads mark a recurrent layer.
         let mut heads = Vec::new();
@@ -488,8 +472,8 @@ impl Shape {
         }
         match self.layout {
             Layout::Lfm2 { conv, .. } => {
-                put(&format!("{arch}.attention.head_count_kv"), 9, &heads);
-                put(&format!("{arch}.shortconv.l_cache"), 4, &conv.to_le_bytes());
+                meta.put(&format!("{arch}.attention.head_count_kv"), 9, &heads);
+                meta.put(&format!("{arch}.shortconv.l_cache"), 4, &conv.to_le_bytes());
             }
             Layout::GraniteHybrid {
                 state,
@@ -497,7 +481,7 @@ impl Shape {
                 conv,
                 ..
             } => {
-                put(&format!("{arch}.attention.head_count_kv"), 9, &heads);
+                meta.put(&format!("{arch}.attention.head_count_kv"), 9, &heads);
                 for (key, v) in [
                     ("ssm.conv_kernel", conv),
                     ("ssm.inner_size", 2 * self.embedding),
@@ -505,7 +489,7 @@ impl Shape {
                     ("ssm.time_step_rank", ssm_heads),
                     ("ssm.group_count", 1),
                 ] {
-                    put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
+                    meta.put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
                 }
             }
             Layout::Gemma3 {
@@ -520,44 +504,39 @@ impl Shape {
                     ("attention.sliding_window", window),
                     ("attention.sliding_window_pattern", pattern),
                 ] {
-                    put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
+                    meta.put(&format!("{arch}.{key}"), 4, &v.to_le_bytes());
                 }
             }
-            Layout::Llama => put(
+            Layout::Llama => meta.put(
                 &format!("{arch}.attention.head_count_kv"),
                 4,
                 &self.kv_heads.to_le_bytes(),
             ),
         }
-        put(
+        meta.put(
             &format!("{arch}.attention.layer_norm_rms_epsilon"),
             6,
             &1e-5f32.to_le_bytes(),
         );
-        put(
+        meta.put(
             &format!("{arch}.rope.freq_base"),
             6,
             &10000f32.to_le_bytes(),
         );
-        put("tokenizer.ggml.model", 8, &text("llama"));
+        meta.text("tokenizer.ggml.model", "llama");
         let (tokens, scores, types) = self.vocabulary();
-        put("tokenizer.ggml.tokens", 9, &tokens);
-        put("tokenizer.ggml.scores", 9, &scores);
-        put("tokenizer.ggml.token_type", 9, &types);
-        put("tokenizer.ggml.unknown_token_id", 4, &0u32.to_le_bytes());
-        put("tokenizer.ggml.bos_token_id", 4, &1u32.to_le_bytes());
-        put("tokenizer.ggml.eos_token_id", 4, &2u32.to_le_bytes());
+        meta.put("tokenizer.ggml.tokens", 9, &tokens);
+        meta.put("tokenizer.ggml.scores", 9, &scores);
+        meta.put("tokenizer.ggml.token_type", 9, &types);
+        meta.put("tokenizer.ggml.unknown_token_id", 4, &0u32.to_le_bytes());
+        meta.put("tokenizer.ggml.bos_token_id", 4, &1u32.to_le_bytes());
+        meta.put("tokenizer.ggml.eos_token_id", 4, &2u32.to_le_bytes());
         if let Some(t) = template {
-            put("tokenizer.chat_template", 8, &text(t));
+            meta.text("tokenizer.chat_template", t);
         }
 
         let tensors = self.tensors();
-        let mut header = Vec::new();
-        header.extend(b"GGUF");
-        header.extend(3u32.to_le_bytes());
-        header.extend((tensors.len() as u64).to_le_bytes());
-        header.extend(n_kv.to_le_bytes());
-        header.extend(kv);
+        let mut header = meta.header(tensors.len() as u64);
         let mut offset = 0u64;
         let mut sizes = Vec::new();
         for (name, dims, quantized) in &tensors {
@@ -663,6 +642,61 @@ impl Shape {
     }
 }
 
+/// Writes a LoRA adapter in GGUF for a model of `shape` (llama layout):
+/// rank-`rank` A and B matrices for every layer's query and value
+/// projections, random f32 of `scale`, as llama.cpp loads them.
+pub fn write_lora(shape: &Shape, path: &Path, rank: u32, scale: f32, seed: u64) -> io::Result<u64> {
+    let e = u64::from(shape.embedding);
+    let kv = u64::from(shape.kv_heads) * u64::from(shape.head_dim());
+    let r = u64::from(rank);
+    let mut tensors = Vec::new();
+    for i in 0..shape.layers {
+        for (name, out) in [("attn_q", e), ("attn_v", kv)] {
+            // A is stored {in, rank}, B {rank, out}: ggml's order.
+            tensors.push((format!("blk.{i}.{name}.weight.lora_a"), vec![e, r]));
+            tensors.push((format!("blk.{i}.{name}.weight.lora_b"), vec![r, out]));
+        }
+    }
+    let mut meta = Metadata::default();
+    meta.text("general.architecture", shape.architecture());
+    meta.text("general.type", "adapter");
+    meta.text("adapter.type", "lora");
+    meta.put("adapter.lora.alpha", 6, &(rank as f32).to_le_bytes());
+    let mut header = meta.header(tensors.len() as u64);
+    let mut offset = 0u64;
+    for (name, dims) in &tensors {
+        put_str(&mut header, name);
+        header.extend((dims.len() as u32).to_le_bytes());
+        for d in dims {
+            header.extend(d.to_le_bytes());
+        }
+        header.extend(0u32.to_le_bytes());
+        header.extend(offset.to_le_bytes());
+        offset += (dims.iter().product::<u64>() * 4).div_ceil(32) * 32;
+    }
+    while header.len() % 32 != 0 {
+        header.push(0);
+    }
+    let mut w = BufWriter::new(std::fs::File::create(path)?);
+    w.write_all(&header)?;
+    let mut rng = seed | 1;
+    for (_, dims) in &tensors {
+        let n = dims.iter().product::<u64>();
+        for _ in 0..n {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Uniform in [-scale, scale].
+            let unit = (rng >> 11) as f32 / (1u64 << 53) as f32;
+            w.write_all(&((unit * 2.0 - 1.0) * scale).to_le_bytes())?;
+        }
+        let bytes = n * 4;
+        w.write_all(&vec![0u8; (bytes.div_ceil(32) * 32 - bytes) as usize])?;
+    }
+    w.flush()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
 /// A small f16 block scale (~0.01) keeps activations finite through the
 /// layers of a large shape.
 pub const DEFAULT_SCALE: f32 = 0.01;
@@ -673,6 +707,39 @@ fn f16_bits(x: f32) -> u16 {
     let exp = ((b >> 23) & 0xff) as i32 - 127 + 15;
     let exp = exp.clamp(1, 30) as u16;
     (exp << 10) | ((b >> 13) & 0x3ff) as u16
+}
+
+/// GGUF key-value pairs, as a header holds them.
+#[derive(Default)]
+struct Metadata {
+    bytes: Vec<u8>,
+    count: u64,
+}
+
+impl Metadata {
+    fn put(&mut self, key: &str, ty: u32, value: &[u8]) {
+        put_str(&mut self.bytes, key);
+        self.bytes.extend(ty.to_le_bytes());
+        self.bytes.extend(value);
+        self.count += 1;
+    }
+
+    fn text(&mut self, key: &str, value: &str) {
+        let mut v = Vec::new();
+        put_str(&mut v, value);
+        self.put(key, 8, &v);
+    }
+
+    /// The file's start: magic, version, counts, then the pairs.
+    fn header(self, tensors: u64) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend(b"GGUF");
+        h.extend(3u32.to_le_bytes());
+        h.extend(tensors.to_le_bytes());
+        h.extend(self.count.to_le_bytes());
+        h.extend(self.bytes);
+        h
+    }
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {

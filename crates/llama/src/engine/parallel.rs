@@ -69,7 +69,10 @@ impl LlamaEngine {
     ) -> Result<Vec<Generation>> {
         // One request keeps the prefix cache and saved states; constrained
         // requests take the grammar's path.
-        if requests.len() <= 1 || requests.iter().any(|r| r.constraint.is_some()) {
+        if requests.len() <= 1
+            || requests.iter().any(|r| r.constraint.is_some())
+            || requests.iter().any(|r| r.adapter != requests[0].adapter)
+        {
             return generate_each(self, requests, cancel, on_piece);
         }
         if requests.len() > PARALLEL {
@@ -125,6 +128,18 @@ impl LlamaEngine {
                 e,
             )
         })?;
+        if let Some(name) = requests[0].adapter.as_deref() {
+            // Every sequence of a batch answers with the first one's adapter.
+            let mut adapters = self
+                .shared
+                .adapters
+                .lock()
+                .map_err(|_| Error::Inference("the adapters' lock was poisoned".into()))?;
+            if let Some((_, a)) = adapters.iter_mut().find(|(n, _)| n == name) {
+                ctx.lora_adapter_set(a, 1.0)
+                    .map_err(|e| inference("setting the adapter", e))?;
+            }
+        }
         self.run(&mut ctx, &mut seqs, cancel, on_piece)?;
         Ok(seqs
             .into_iter()
