@@ -74,12 +74,13 @@ const FIT: MachineFit = {
       summary: {
         version: 3, tensor_count: 272, kv_count: 37, architecture: "llama", name: "SmolLM2 135M Instruct",
         context_length: 8192, block_count: 30, embedding_length: 576, head_count: 9, head_count_kv: 3,
-        key_length: null, sliding_window: null, vocab_size: 49152, has_chat_template: true, file_size: 98 * MB,
+        key_length: null, sliding_window: null, vocab_size: 49152, has_chat_template: true, is_adapter: false, file_size: 98 * MB,
       },
       problem: null,
       found_in: null,
+      adapters: ["proofread"],
     },
-    { id: "broken", path: "/m/broken.gguf", size_bytes: 40, catalog_id: null, summary: null, problem: "the file is truncated", found_in: null },
+    { id: "broken", path: "/m/broken.gguf", size_bytes: 40, catalog_id: null, summary: null, problem: "the file is truncated", found_in: null, adapters: [] },
   ],
   gpu_offload: false,
 };
@@ -126,6 +127,7 @@ describe("model panel", () => {
     // A note shared by all plans is shown once.
     expect(panel.querySelectorAll(".note")).toHaveLength(1);
     expect(panel.querySelector(".in-use")?.textContent).toContain("SmolLM2-135M-Instruct.Q4_1");
+    expect(panel.querySelector(".in-use")?.textContent).toContain("adapters for proofread");
     expect(panel.textContent).toContain("unusable: the file is truncated");
   });
 

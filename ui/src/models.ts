@@ -161,7 +161,14 @@ export function installedList(models: InstalledModel[], currentPath: string | nu
       "li",
       { class: inUse ? "installed in-use" : "installed" },
       el("span", { class: "installed-name" }, m.id),
-      el("span", { class: "muted" }, facts + (m.found_in ? ` · from ${m.found_in}, used where it is` : "") + (inUse ? " · in use" : "")),
+      el(
+        "span",
+        { class: "muted" },
+        facts +
+          (m.found_in ? ` · from ${m.found_in}, used where it is` : "") +
+          (m.adapters.length ? ` · adapters for ${m.adapters.join(", ")}` : "") +
+          (inUse ? " · in use" : ""),
+      ),
     );
     if (!inUse && m.summary) item.append(el("button", { type: "button", class: "use-model", "data-use": m.path }, "Use"));
     return item;

@@ -39,7 +39,26 @@ pub enum ModelsCommand {
     /// HF_ENDPOINT replaces https://huggingface.co (for mirrors).
     Pull { id: String },
     /// Copy a .gguf file from anywhere into the models folder.
-    Import { path: PathBuf },
+    ///
+    /// With `--adapter FILE --for MODE`: install a LoRA adapter (GGUF) for
+    /// the model in use (or `--model`), used for that mode or command.
+    Import {
+        path: Option<PathBuf>,
+        /// A LoRA adapter file instead of a model.
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "for_mode",
+            conflicts_with = "path"
+        )]
+        adapter: Option<PathBuf>,
+        /// The mode or command the adapter is for (`proofread`, `to-french`).
+        #[arg(long = "for", value_name = "MODE")]
+        for_mode: Option<String>,
+        /// The model the adapter is for (default: the model in use).
+        #[arg(long, value_name = "PATH")]
+        model: Option<PathBuf>,
+    },
     /// Remove an installed model (id, file name or catalog id).
     Rm { id: String },
 }
@@ -166,6 +185,9 @@ pub fn run(command: ModelsCommand) -> Result<(), Failure> {
                         m.path.display()
                     ),
                 }
+                if !m.adapters.is_empty() {
+                    println!("{:<40} adapters for {}", "", m.adapters.join(", "));
+                }
             }
             Ok(())
         }
@@ -223,9 +245,28 @@ pub fn run(command: ModelsCommand) -> Result<(), Failure> {
             Ok(())
         }
         ModelsCommand::Pull { id } => pull(&id),
-        ModelsCommand::Import { path } => {
+        ModelsCommand::Import {
+            path,
+            adapter,
+            for_mode,
+            model,
+        } => {
             let dir = store::install_dir().or_fail(false)?;
-            let dest = store::import(&path, &dir).or_fail(false)?;
+            let dest = match (path, adapter, for_mode) {
+                (_, Some(file), Some(mode)) => {
+                    let model =
+                        pith_core::models::resolve_model(model.as_deref()).or_fail(false)?;
+                    pith_core::models::adapters::import(&file, &mode, &model, &dir)
+                        .or_fail(false)?
+                }
+                (Some(path), None, _) => store::import(&path, &dir).or_fail(false)?,
+                _ => {
+                    return Err(Error::InvalidInput(
+                        "give a model file, or --adapter FILE --for MODE".into(),
+                    ))
+                    .or_fail(false)
+                }
+            };
             println!("{}", dest.display());
             Ok(())
         }

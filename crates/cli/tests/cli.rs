@@ -608,6 +608,96 @@ mod models {
     }
 
     #[test]
+    fn an_adapter_is_imported_for_a_mode_listed_and_used_by_that_mode() {
+        use pith_core::models::synthetic::{write_lora, SHAPES};
+        let store = tempfile::tempdir().expect("tmp");
+        let data = tempfile::tempdir().expect("tmp");
+        let envs = [
+            ("PITH_MODELS_DIR", store.path()),
+            ("PITH_DATA_DIR", data.path()),
+        ];
+        // The default model, installed in this store by a link.
+        let real = default_model_path();
+        let linked = store.path().join(real.file_name().expect("file name"));
+        std::os::unix::fs::symlink(&real, &linked).expect("link");
+        let model = linked.display().to_string();
+        let text = "Their going to the libary tomorow.";
+        let rewrite = |envs: &[(&str, &std::path::Path)]| {
+            let o = pith_env(
+                envs,
+                &[
+                    "rephrase",
+                    "--mode",
+                    "proofread",
+                    "--json",
+                    "--model",
+                    &model,
+                    text,
+                ],
+            );
+            let out = String::from_utf8_lossy(&o.stdout).into_owned();
+            assert!(!out.is_empty(), "{}", stderr(&o));
+            out
+        };
+        let base = rewrite(&envs);
+
+        // Random weights of SmolLM2-135M's shapes, for proofread.
+        let lora = data.path().join("proofread-lora.gguf");
+        write_lora(&SHAPES[0], &lora, 8, 0.2, 7).expect("adapter");
+        let o = pith_env(
+            &envs,
+            &[
+                "models",
+                "import",
+                "--adapter",
+                &lora.display().to_string(),
+                "--for",
+                "proofread",
+                "--model",
+                &model,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("--proofread.gguf"));
+        let list = pith_env(&envs, &["models", "list"]);
+        assert!(
+            String::from_utf8_lossy(&list.stdout).contains("adapters for proofread"),
+            "{}",
+            String::from_utf8_lossy(&list.stdout)
+        );
+        // Proofreading now answers through the adapter.
+        assert_ne!(rewrite(&envs), base);
+
+        // An adapter for another model is refused, naming why; nothing changes.
+        let tiny = data.path().join("tiny-lora.gguf");
+        write_lora(&Shape::TINY_SWA, &tiny, 4, 0.1, 1).expect("adapter");
+        let o = pith_env(
+            &envs,
+            &[
+                "models",
+                "import",
+                "--adapter",
+                &tiny.display().to_string(),
+                "--for",
+                "concise",
+                "--model",
+                &model,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).contains("made for a \"gemma3\" model"),
+            "{}",
+            stderr(&o)
+        );
+        let o = pith_env(
+            &envs,
+            &["models", "import", "--adapter", &tiny.display().to_string()],
+        );
+        assert_eq!(o.status.code(), Some(2), "--for is required");
+    }
+
+    #[test]
     fn pull_names_what_it_cannot_fetch() {
         let o = pith(&["models", "pull", "no-such-model"], b"");
         assert_eq!(o.status.code(), Some(1));

@@ -16,6 +16,7 @@
 //! seen); otherwise the checkout's `models/` folder, then the user data
 //! folder's `models/`, then the other tools' folders.
 
+pub mod adapters;
 pub mod architectures;
 pub mod catalog;
 pub mod download;

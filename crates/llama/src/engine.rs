@@ -185,7 +185,18 @@ impl LlamaEngine {
         })?;
         let architecture = summary.architecture.unwrap_or_default();
         // Before the model is shared: llama.cpp attaches adapters to it.
-        let adapters = load_adapters(&mut model, &architecture, &options.adapters)?;
+        let mut adapters = load_adapters(&mut model, &architecture, &options.adapters)?;
+        if options.adapters.is_empty() {
+            // The ones installed for this file (`pith models import
+            // --adapter`); one that fails is left out, the model still runs.
+            let dirs = pith_core::models::search_dirs();
+            for a in pith_core::models::adapters::installed_for(path, &dirs) {
+                match load_adapters(&mut model, &architecture, &[(a.mode.clone(), a.path)]) {
+                    Ok(loaded) => adapters.extend(loaded),
+                    Err(e) => tracing::warn!(mode = %a.mode, "adapter left out: {e}"),
+                }
+            }
+        }
         let shared = SharedModel {
             model: Arc::new(model),
             path: path.to_path_buf(),

@@ -209,7 +209,11 @@ key_length: number | null, sliding_window: number | null,
 /**
  * Tokens in the vocabulary (the length of `tokenizer.ggml.tokens`).
  */
-vocab_size: number | null, has_chat_template: boolean, file_size: number, };
+vocab_size: number | null, has_chat_template: boolean, 
+/**
+ * `general.type` says "adapter": LoRA weights for a model, not a model.
+ */
+is_adapter: boolean, file_size: number, };
 
 export type InstalledModel = { 
 /**
@@ -232,7 +236,11 @@ problem: string | null,
  * The other tool that keeps this file, and its name there ("Ollama
  * (llama3.2:1b)"): Pith uses it read-only and never removes it.
  */
-found_in: string | null, };
+found_in: string | null, 
+/**
+ * The modes and commands it has a LoRA adapter for.
+ */
+adapters: Array<string>, };
 
 export type MachineFit = { hardware: HardwareProfile, plans: Array<Plan>, installed: Array<InstalledModel>, gpu_offload: boolean, };
 

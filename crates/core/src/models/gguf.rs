@@ -37,6 +37,9 @@ pub struct GgufSummary {
     /// Tokens in the vocabulary (the length of `tokenizer.ggml.tokens`).
     pub vocab_size: Option<u64>,
     pub has_chat_template: bool,
+    /// `general.type` says "adapter": LoRA weights for a model, not a model.
+    #[serde(default)]
+    pub is_adapter: bool,
     pub file_size: u64,
 }
 
@@ -120,6 +123,7 @@ pub fn inspect_reader<R: Read + Seek>(mut r: R, size: u64) -> Result<GgufSummary
         match (key.as_str(), ty) {
             ("general.architecture", 8) => summary.architecture = Some(h.string()?),
             ("general.name", 8) => summary.name = Some(h.string()?),
+            ("general.type", 8) => summary.is_adapter = h.string()? == "adapter",
             ("tokenizer.chat_template", 8) => {
                 summary.has_chat_template = !h.string()?.trim().is_empty();
             }

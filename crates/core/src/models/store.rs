@@ -23,6 +23,8 @@ pub struct InstalledModel {
     /// The other tool that keeps this file, and its name there ("Ollama
     /// (llama3.2:1b)"): Pith uses it read-only and never removes it.
     pub found_in: Option<String>,
+    /// The modes and commands it has a LoRA adapter for.
+    pub adapters: Vec<String>,
 }
 
 /// Where new models are written: `PITH_MODELS_DIR`, else the data folder's
@@ -81,6 +83,7 @@ pub fn list_all(dirs: &[PathBuf], places: &elsewhere::Places) -> Vec<InstalledMo
             summary,
             problem,
             found_in: Some(format!("{} ({})", found.tool.label(), found.name)),
+            adapters: Vec::new(),
         });
     }
     out
@@ -110,6 +113,10 @@ fn own_files(dirs: &[PathBuf], catalog: &Catalog) -> Vec<InstalledModel> {
                 Ok(s) => (Some(s), None),
                 Err(e) => (None, Some(e.to_string())),
             };
+            let adapters = super::adapters::installed_for(&path, dirs)
+                .into_iter()
+                .map(|a| a.mode)
+                .collect();
             out.push(InstalledModel {
                 id: file.trim_end_matches(".gguf").to_string(),
                 size_bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
@@ -118,6 +125,7 @@ fn own_files(dirs: &[PathBuf], catalog: &Catalog) -> Vec<InstalledModel> {
                 summary,
                 problem,
                 found_in: None,
+                adapters,
             });
         }
     }
@@ -148,14 +156,7 @@ pub fn import(src: &Path, dest_dir: &Path) -> Result<PathBuf> {
         )));
     }
     let tmp = dest_dir.join(format!(".{}.import", name.to_string_lossy()));
-    let copy = std::fs::copy(src, &tmp).and_then(|_| std::fs::rename(&tmp, &dest));
-    if let Err(e) = copy {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(
-            format!("copying {} to {}", src.display(), dest.display()),
-            e,
-        ));
-    }
+    copy_in(src, &tmp, &dest)?;
     Ok(dest)
 }
 
@@ -196,6 +197,20 @@ pub fn remove_from(name: &str, dirs: &[PathBuf], places: &elsewhere::Places) -> 
     std::fs::remove_file(&m.path)
         .map_err(|e| Error::io(format!("removing {}", m.path.display()), e))?;
     Ok(m.path.clone())
+}
+
+/// Copies `src` to `dest` through `tmp` beside it, so `dest` is never a
+/// partial file; the temporary copy is removed when the copy fails.
+pub(crate) fn copy_in(src: &Path, tmp: &Path, dest: &Path) -> Result<()> {
+    let copy = std::fs::copy(src, tmp).and_then(|_| std::fs::rename(tmp, dest));
+    if let Err(e) = copy {
+        let _ = std::fs::remove_file(tmp);
+        return Err(Error::io(
+            format!("copying {} to {}", src.display(), dest.display()),
+            e,
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

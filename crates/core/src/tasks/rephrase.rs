@@ -253,11 +253,13 @@ pub fn build_request(
             // The instructions and examples are the same for every text of a
             // mode: their evaluated state is kept on disk. Rewrites copy the
             // input's words, which prompt lookup drafts.
+            // The mode's adapter, when one is installed for the model.
             GenerateRequest::new(Prompt::Raw(prompt), max_tokens)
                 .with_sampling(sampling)
                 .with_stop(stops)
                 .with_lookup(true)
                 .with_saved_state(format!("rephrase-{mode:?}").to_lowercase(), Some(fixed))
+                .with_adapter(mode.name())
         }
         Strategy::ChatFewShot => {
             let mut messages = vec![ChatMessage::system(format!(
@@ -273,6 +275,7 @@ pub fn build_request(
             GenerateRequest::new(Prompt::Chat(messages), max_tokens)
                 .with_stop(["\n\n", "Text:"])
                 .with_lookup(true)
+                .with_adapter(mode.name())
         }
     }
 }

@@ -1,0 +1,155 @@
+//! LoRA adapters: one per mode or command, for one model file. They live
+//! in the install folder's `adapters/`, named `<model file stem>--<mode>.gguf`,
+//! so a model's adapters are found from its file name alone, and an
+//! adapter never meets another model.
+
+use super::gguf;
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// An installed adapter and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Adapter {
+    /// The mode or command it answers for (`proofread`).
+    pub mode: String,
+    pub path: PathBuf,
+}
+
+/// Modes and command names: lowercase letters, digits and dashes.
+pub fn check_mode(mode: &str) -> Result<()> {
+    let ok = !mode.is_empty()
+        && mode.len() <= 40
+        && mode
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "{mode:?} is not a mode or command name (lowercase letters, digits and dashes)"
+        )))
+    }
+}
+
+fn stem(model: &Path) -> String {
+    model
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The adapters installed for `model` in the `adapters/` folder of each of
+/// `dirs`, by mode (the first folder wins for a mode).
+pub fn installed_for(model: &Path, dirs: &[PathBuf]) -> Vec<Adapter> {
+    let prefix = format!("{}--", stem(model));
+    let mut out: Vec<Adapter> = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir.join("adapters")) else {
+            continue;
+        };
+        let mut found: Vec<Adapter> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let mode = name.strip_prefix(&prefix)?.strip_suffix(".gguf")?;
+                check_mode(mode).ok()?;
+                Some(Adapter {
+                    mode: mode.to_string(),
+                    path: e.path(),
+                })
+            })
+            .filter(|a| !out.iter().any(|o| o.mode == a.mode))
+            .collect();
+        found.sort_by(|a, b| a.mode.cmp(&b.mode));
+        out.extend(found);
+    }
+    out
+}
+
+/// Installs `src` as `model`'s adapter for `mode` under `install_dir`,
+/// replacing the one it had: checked first as a GGUF file, as an adapter
+/// (not a model), and as made for the model's architecture. llama.cpp
+/// checks the shapes when it loads it.
+pub fn import(src: &Path, mode: &str, model: &Path, install_dir: &Path) -> Result<PathBuf> {
+    check_mode(mode)?;
+    let refuse = |reason: String| Error::InvalidModel {
+        path: src.to_path_buf(),
+        reason,
+    };
+    if !src.is_file() {
+        return Err(Error::NotFound(format!("adapter file {}", src.display())));
+    }
+    let summary =
+        gguf::inspect(src).map_err(|e| refuse(format!("it is not a usable adapter: {e}")))?;
+    if !summary.is_adapter {
+        return Err(refuse(
+            "it is a model, not an adapter (import it with `pith models import FILE`)".into(),
+        ));
+    }
+    let base = super::check_model_file(model)?;
+    let (made_for, runs) = (
+        summary.architecture.unwrap_or_default(),
+        base.architecture.unwrap_or_default(),
+    );
+    if made_for != runs {
+        return Err(refuse(format!(
+            "the adapter was made for a \"{made_for}\" model; {} is \"{runs}\"",
+            model.file_name().unwrap_or_default().to_string_lossy()
+        )));
+    }
+    let dir = install_dir.join("adapters");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let dest = dir.join(format!("{}--{mode}.gguf", stem(model)));
+    let tmp = dir.join(format!(".{}--{mode}.import", stem(model)));
+    super::store::copy_in(src, &tmp, &dest)?;
+    Ok(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::synthetic::{write_lora, Shape};
+
+    #[test]
+    fn an_adapter_is_installed_for_its_model_and_mode_and_found_again() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let model = dir.path().join("tiny.gguf");
+        Shape::TINY.write(&model).expect("model");
+        let src = dir.path().join("lora.gguf");
+        write_lora(&Shape::TINY, &src, 4, 0.1, 1).expect("adapter");
+        let store = dir.path().join("store");
+        let dest = import(&src, "proofread", &model, &store).expect("imported");
+        assert_eq!(dest, store.join("adapters/tiny--proofread.gguf"));
+        import(&src, "to-french", &model, &store).expect("a command's");
+        let found = installed_for(&model, std::slice::from_ref(&store));
+        let modes: Vec<&str> = found.iter().map(|a| a.mode.as_str()).collect();
+        assert_eq!(modes, ["proofread", "to-french"]);
+        // Another model's adapters are not its.
+        assert!(installed_for(&dir.path().join("other.gguf"), &[store]).is_empty());
+    }
+
+    #[test]
+    fn a_model_a_foreign_adapter_a_damaged_file_and_a_bad_name_are_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let model = dir.path().join("tiny.gguf");
+        Shape::TINY.write(&model).expect("model");
+        let store = dir.path().join("store");
+        let err = import(&model, "proofread", &model, &store).expect_err("a model");
+        assert!(err.to_string().contains("a model, not an adapter"), "{err}");
+        let gemma = dir.path().join("gemma-lora.gguf");
+        write_lora(&Shape::TINY_SWA, &gemma, 4, 0.1, 1).expect("adapter");
+        let err = import(&gemma, "proofread", &model, &store).expect_err("foreign");
+        assert!(
+            err.to_string().contains("made for a \"gemma3\" model"),
+            "{err}"
+        );
+        let cut = dir.path().join("cut.gguf");
+        let bytes = std::fs::read(&gemma).expect("read");
+        std::fs::write(&cut, &bytes[..bytes.len() / 3]).expect("write");
+        let err = import(&cut, "proofread", &model, &store).expect_err("cut");
+        assert_eq!(err.code(), crate::error::ErrorCode::InvalidModel);
+        assert!(import(&gemma, "Proof Read", &model, &store).is_err());
+        assert!(!store.join("adapters").exists() || installed_for(&model, &[store]).is_empty());
+    }
+}
