@@ -320,25 +320,13 @@ impl LlamaEngine {
     /// them, and saved states are kept per adapter.
     fn use_adapter(&mut self, wanted: Option<&str>) -> Result<()> {
         let adapters = Arc::clone(&self.shared.adapters);
-        let mut adapters = adapters
-            .lock()
-            .map_err(|_| Error::Inference("the adapters' lock was poisoned".into()))?;
+        let mut adapters = lock(&adapters)?;
         let wanted = wanted.filter(|w| adapters.iter().any(|(n, _)| n == w));
         if wanted == self.adapter.as_deref() {
             return Ok(());
         }
-        let set = self.loaded.with_dependent_mut(|_, ctx| match wanted {
-            Some(name) => adapters
-                .iter_mut()
-                .find(|(n, _)| n == name)
-                .map_or(Ok(()), |(_, a)| {
-                    ctx.lora_adapter_set(a, 1.0).map_err(|e| e.to_string())
-                }),
-            None => adapters.first_mut().map_or(Ok(()), |(_, a)| {
-                ctx.lora_adapter_remove(a).map_err(|e| e.to_string())
-            }),
-        });
-        set.map_err(|e| inference("switching the adapter", e))?;
+        self.loaded
+            .with_dependent_mut(|_, ctx| set_adapter(ctx, &mut adapters, wanted))?;
         self.adapter = wanted.map(str::to_string);
         drop(adapters);
         self.clear_cache();
@@ -455,21 +443,28 @@ impl LlamaEngine {
             .take_while(|(a, b)| a == b)
             .count()
             .min(tokens.len().saturating_sub(1));
-        if common == self.cached.len() {
+        if common == self.cached.len() || self.cut(common)? {
             return Ok(common);
         }
-        if self.can_cut(common) {
-            let from = u32::try_from(common).map_err(|e| inference("cache position", e))?;
-            let removed = self
-                .loaded
-                .with_dependent_mut(|_, ctx| ctx.clear_kv_cache_seq(Some(0), Some(from), None))
-                .map_err(|e| inference("cache trim", e))?;
-            if removed {
-                self.cached.truncate(common);
-                return Ok(common);
-            }
-        }
         Ok(self.restore_checkpoint(tokens))
+    }
+
+    /// Cuts the cache back to its first `n` tokens where the memory allows
+    /// it; false, the cache untouched, where it does not or llama.cpp
+    /// refuses.
+    fn cut(&mut self, n: usize) -> Result<bool> {
+        if !self.can_cut(n) {
+            return Ok(false);
+        }
+        let from = u32::try_from(n).map_err(|e| inference("cache position", e))?;
+        let removed = self
+            .loaded
+            .with_dependent_mut(|_, ctx| ctx.clear_kv_cache_seq(Some(0), Some(from), None))
+            .map_err(|e| inference("cache trim", e))?;
+        if removed {
+            self.cached.truncate(n);
+        }
+        Ok(removed)
     }
 
     /// Whether the cache can be cut back to its first `keep` tokens: never
@@ -479,7 +474,7 @@ impl LlamaEngine {
         let oldest = self
             .loaded
             .with_dependent(|_, ctx| ctx.kv_cache_seq_pos_min(0));
-        self.memory.can_drop_tail() && self.memory.can_keep(keep, i64::from(oldest))
+        self.memory.can_keep(keep, i64::from(oldest))
     }
 
     /// Restores the longest checkpoint `tokens` starts with; returns the
@@ -614,14 +609,7 @@ impl LlamaEngine {
                 self.memory.label()
             )));
         }
-        let from = u32::try_from(n).map_err(|e| inference("cache position", e))?;
-        let removed = self
-            .loaded
-            .with_dependent_mut(|_, ctx| ctx.clear_kv_cache_seq(Some(0), Some(from), None))
-            .map_err(|e| inference("cache trim", e))?;
-        if removed {
-            self.cached.truncate(n);
-        } else {
+        if !self.cut(n)? {
             self.drop_cache();
         }
         Ok(())
@@ -765,24 +753,13 @@ impl LlamaEngine {
         let mut reused = self.reuse_prefix(tokens)?;
         let mut restored = 0;
         let saved = self.saved_state_path(request);
-        if saved.is_none() && self.memory != Memory::Attention {
-            // No state files, but the instructions' end is still worth a
-            // checkpoint in memory: the next request with the same
-            // instructions restores it instead of reading them again.
-            let fixed = request
-                .saved_state
-                .as_ref()
-                .and_then(|s| s.prefix_bytes)
-                .map(|b| self.fixed_prefix_len(text, b, tokens));
-            if let Some(fixed) = fixed.filter(|&f| f > reused) {
-                self.evaluate(&tokens[reused..fixed], cancel)?;
-                reused = fixed;
-                self.checkpoint();
-            }
-        }
-        if let Some((path, prefix_bytes)) = &saved {
-            let fixed = prefix_bytes.map(|b| self.fixed_prefix_len(text, b, tokens));
-            // A cold cache: bring the saved prefix back from disk.
+        let fixed = request
+            .saved_state
+            .as_ref()
+            .and_then(|s| s.prefix_bytes)
+            .map(|b| self.fixed_prefix_len(text, b, tokens));
+        // A cold cache: bring the saved prefix back from disk.
+        if let Some((path, _)) = &saved {
             if reused < COLD_PREFIX && path.is_file() {
                 // llama.cpp aborts on a malformed state file: only one
                 // exactly as it was sealed after writing is read.
@@ -801,10 +778,18 @@ impl LlamaEngine {
                     }
                 }
             }
+        }
+        // The fixed instructions, read on their own: saved to disk where
+        // states are kept, and kept as a checkpoint where the memory cannot
+        // be cut back (without a state file the next request with the same
+        // instructions restores it instead of reading them again).
+        if saved.is_some() || self.memory != Memory::Attention {
             if let Some(fixed) = fixed.filter(|&f| f > reused) {
                 self.evaluate(&tokens[reused..fixed], cancel)?;
                 reused = fixed;
-                self.save_state(path);
+                if let Some((path, _)) = &saved {
+                    self.save_state(path);
+                }
                 self.checkpoint();
             }
         }
@@ -1169,25 +1154,47 @@ fn load_adapters(
 ) -> Result<Vec<(String, LlamaLoraAdapter)>> {
     let mut out = Vec::new();
     for (name, path) in files {
-        let refuse = |reason: String| Error::InvalidModel {
-            path: path.clone(),
-            reason,
-        };
-        let summary = pith_core::models::gguf::inspect(path)
-            .map_err(|e| refuse(format!("the {name} adapter is not usable: {e}")))?;
-        let made_for = summary.architecture.unwrap_or_default();
-        if made_for != architecture {
-            return Err(refuse(format!(
-                "the {name} adapter was made for a \"{made_for}\" model, not this \"{architecture}\" one"
-            )));
-        }
-        let adapter = model.lora_adapter_init(path).map_err(|_| {
-            refuse(format!(
-                "the {name} adapter does not fit this model: its layers have other shapes, \
-                 or it is not a LoRA adapter (made for another model?)"
-            ))
-        })?;
+        pith_core::models::adapters::check(path, architecture)?;
+        let adapter = model
+            .lora_adapter_init(path)
+            .map_err(|_| Error::InvalidModel {
+                path: path.clone(),
+                reason: format!(
+                    "the {name} adapter does not fit this model: its layers have other shapes \
+                     (made for another model?)"
+                ),
+            })?;
         out.push((name.clone(), adapter));
     }
     Ok(out)
+}
+
+/// The adapters, locked for a context to use one.
+pub(crate) fn lock(
+    adapters: &Mutex<Vec<(String, LlamaLoraAdapter)>>,
+) -> Result<std::sync::MutexGuard<'_, Vec<(String, LlamaLoraAdapter)>>> {
+    adapters
+        .lock()
+        .map_err(|_| Error::Inference("the adapters' lock was poisoned".into()))
+}
+
+/// Makes `ctx` answer with the adapter named `name` (none: the base model;
+/// a name not loaded changes nothing).
+pub(crate) fn set_adapter(
+    ctx: &mut LlamaContext,
+    adapters: &mut [(String, LlamaLoraAdapter)],
+    name: Option<&str>,
+) -> Result<()> {
+    let set = match name {
+        Some(name) => adapters
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map_or(Ok(()), |(_, a)| {
+                ctx.lora_adapter_set(a, 1.0).map_err(|e| e.to_string())
+            }),
+        None => adapters.first_mut().map_or(Ok(()), |(_, a)| {
+            ctx.lora_adapter_remove(a).map_err(|e| e.to_string())
+        }),
+    };
+    set.map_err(|e| inference("switching the adapter", e))
 }

@@ -66,37 +66,41 @@ pub fn installed_for(model: &Path, dirs: &[PathBuf]) -> Vec<Adapter> {
     out
 }
 
+/// Refuses what is not a LoRA adapter for a model of `architecture`: a
+/// damaged file, a model, an adapter made for another architecture.
+/// llama.cpp checks the shapes when it loads it.
+pub fn check(path: &Path, architecture: &str) -> Result<()> {
+    let refuse = |reason: String| Error::InvalidModel {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let summary =
+        gguf::inspect(path).map_err(|e| refuse(format!("the adapter is not usable: {e}")))?;
+    if !summary.is_adapter {
+        return Err(refuse(
+            "it is a model, not an adapter (import it with `pith models import FILE`)".into(),
+        ));
+    }
+    let made_for = summary.architecture.unwrap_or_default();
+    if made_for != architecture {
+        return Err(refuse(format!(
+            "the adapter was made for a \"{made_for}\" model, not a \"{architecture}\" one"
+        )));
+    }
+    Ok(())
+}
+
 /// Installs `src` as `model`'s adapter for `mode` under `install_dir`,
 /// replacing the one it had: checked first as a GGUF file, as an adapter
 /// (not a model), and as made for the model's architecture. llama.cpp
 /// checks the shapes when it loads it.
 pub fn import(src: &Path, mode: &str, model: &Path, install_dir: &Path) -> Result<PathBuf> {
     check_mode(mode)?;
-    let refuse = |reason: String| Error::InvalidModel {
-        path: src.to_path_buf(),
-        reason,
-    };
     if !src.is_file() {
         return Err(Error::NotFound(format!("adapter file {}", src.display())));
     }
-    let summary =
-        gguf::inspect(src).map_err(|e| refuse(format!("it is not a usable adapter: {e}")))?;
-    if !summary.is_adapter {
-        return Err(refuse(
-            "it is a model, not an adapter (import it with `pith models import FILE`)".into(),
-        ));
-    }
     let base = super::check_model_file(model)?;
-    let (made_for, runs) = (
-        summary.architecture.unwrap_or_default(),
-        base.architecture.unwrap_or_default(),
-    );
-    if made_for != runs {
-        return Err(refuse(format!(
-            "the adapter was made for a \"{made_for}\" model; {} is \"{runs}\"",
-            model.file_name().unwrap_or_default().to_string_lossy()
-        )));
-    }
+    check(src, base.architecture.as_deref().unwrap_or_default())?;
     let dir = install_dir.join("adapters");
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;

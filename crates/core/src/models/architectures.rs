@@ -227,12 +227,6 @@ impl Memory {
         }
     }
 
-    /// Whether the cache can drop its last tokens (prompt lookup's
-    /// rejected drafts, a prompt that differs from the cached one late).
-    pub fn can_drop_tail(self) -> bool {
-        matches!(self, Memory::Attention | Memory::SlidingWindow { .. })
-    }
-
     /// Whether a cache holding positions from `oldest` on (llama.cpp's
     /// `seq_pos_min`) can be cut back to its first `keep` tokens and go on:
     /// the next token must still see the window before it.
@@ -318,9 +312,8 @@ mod tests {
     fn rollback_is_allowed_only_where_the_memory_still_holds_what_follows_needs() {
         assert!(Memory::Attention.can_keep(10, 0));
         assert!(!Memory::Hybrid.can_keep(10, 0));
-        assert!(!Memory::Recurrent.can_drop_tail());
+        assert!(!Memory::Recurrent.can_keep(10, 0));
         let swa = Memory::SlidingWindow { window: 512 };
-        assert!(swa.can_drop_tail());
         // Nothing pruned yet: any cut is fine.
         assert!(swa.can_keep(100, 0));
         assert!(swa.can_keep(100, -1));

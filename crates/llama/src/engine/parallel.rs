@@ -130,15 +130,8 @@ impl LlamaEngine {
         })?;
         if let Some(name) = requests[0].adapter.as_deref() {
             // Every sequence of a batch answers with the first one's adapter.
-            let mut adapters = self
-                .shared
-                .adapters
-                .lock()
-                .map_err(|_| Error::Inference("the adapters' lock was poisoned".into()))?;
-            if let Some((_, a)) = adapters.iter_mut().find(|(n, _)| n == name) {
-                ctx.lora_adapter_set(a, 1.0)
-                    .map_err(|e| inference("setting the adapter", e))?;
-            }
+            let mut adapters = super::lock(&self.shared.adapters)?;
+            super::set_adapter(&mut ctx, &mut adapters, Some(name))?;
         }
         self.run(&mut ctx, &mut seqs, cancel, on_piece)?;
         Ok(seqs
