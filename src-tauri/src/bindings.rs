@@ -98,6 +98,11 @@ mod tests {
             crate::agent::AgentView,
             crate::agent::AgentUpdate,
             crate::agent::AgentDecision,
+            crate::tune::Learned,
+            pith_core::tune::eval::Score,
+            pith_core::tune::eval::Gain,
+            flows::tune::TuneEvent,
+            flows::tune::TuneReport,
         );
         format!(
             "// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.\n\

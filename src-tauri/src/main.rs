@@ -24,6 +24,7 @@ mod hotkey;
 mod models;
 mod settings;
 mod state;
+mod tune;
 mod window;
 mod workflows;
 

@@ -34,6 +34,8 @@ pub struct AppState<E> {
     files: Mutex<Vec<Source>>,
     /// The cancel token of the model download in progress.
     download: Mutex<Option<CancelToken>>,
+    /// The cancel token of the tuning run in progress (`pith tune`).
+    tune: Mutex<Option<CancelToken>>,
     /// The hotkey's own worker: its own context over the same weights.
     rephraser: Mutex<Option<Worker<E>>>,
     /// Held while the hotkey's worker runs: the main worker's jobs wait.
@@ -45,6 +47,24 @@ pub struct AppState<E> {
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A new cancel token in `slot`, or `None` while one is there (a job of
+/// that kind runs).
+fn begin(slot: &Mutex<Option<CancelToken>>) -> Option<CancelToken> {
+    let mut slot = lock(slot);
+    if slot.is_some() {
+        return None;
+    }
+    let token = CancelToken::new();
+    *slot = Some(token.clone());
+    Some(token)
+}
+
+fn cancel(slot: &Mutex<Option<CancelToken>>) {
+    if let Some(token) = lock(slot).as_ref() {
+        token.cancel();
+    }
 }
 
 impl<E: Engine + 'static> AppState<E> {
@@ -72,6 +92,7 @@ impl<E: Engine + 'static> AppState<E> {
             current: Mutex::new(None),
             files: Mutex::new(Vec::new()),
             download: Mutex::new(None),
+            tune: Mutex::new(None),
             rephraser: Mutex::new(None),
             gate: PauseGate::default(),
             busy: PauseGate::default(),
@@ -187,13 +208,7 @@ impl<E: Engine + 'static> AppState<E> {
 
     /// Starts tracking a download; `None` while another one runs.
     pub fn begin_download(&self) -> Option<CancelToken> {
-        let mut slot = lock(&self.download);
-        if slot.is_some() {
-            return None;
-        }
-        let token = CancelToken::new();
-        *slot = Some(token.clone());
-        Some(token)
+        begin(&self.download)
     }
 
     pub fn end_download(&self) {
@@ -201,9 +216,20 @@ impl<E: Engine + 'static> AppState<E> {
     }
 
     pub fn cancel_download(&self) {
-        if let Some(token) = lock(&self.download).as_ref() {
-            token.cancel();
-        }
+        cancel(&self.download);
+    }
+
+    /// Starts tracking a tuning run; `None` while another one runs.
+    pub fn begin_tune(&self) -> Option<CancelToken> {
+        begin(&self.tune)
+    }
+
+    pub fn end_tune(&self) {
+        *lock(&self.tune) = None;
+    }
+
+    pub fn cancel_tune(&self) {
+        cancel(&self.tune);
     }
 
     pub fn stop(&self) {

@@ -501,6 +501,53 @@ class WindowTest(unittest.TestCase):
             driver.close()
 
     @retry_if_driver_crashed
+    def test_a_rewrite_edited_in_the_popup_is_accepted_as_edited_and_learned_until_cleared(self):
+        data = tempfile.mkdtemp(prefix="pith-e2e-learn-")
+        (pathlib.Path(data) / "settings.toml").write_text('[app]\nrephrase_mode = "proofread"\n')
+        original = "pls send teh slides to maria by thursday"
+        edited = "Please send the slides to Maria by Thursday."
+        driver = Driver(self.screen, {"PITH_DATA_DIR": data})
+        try:
+            wait_for(lambda: driver.text(".pill-ready"), 90, "the model to load")
+            main = driver.call("GET", driver.s("/window"))
+            clipboard(self.screen, original)
+            press(self.screen, "ctrl+alt+r")
+            driver.switch_to("Pith — Rephrase")
+            self.shown_rewrite(driver)
+            driver.click(".popup-edit")
+            wait_for(lambda: driver.find(".popup-editor"), 10, "the editor")
+            # Typed as a person would: the editor has the focus.
+            driver.script("document.querySelector('.popup-editor').select(); return true;")
+            subprocess.run(["xdotool", "type", "--delay", "20", edited], env=self.screen.env, check=True)
+            wait_for(lambda: driver.script("return document.querySelector('.popup-editor').value;") == edited,
+                     20, "the edited text")
+            self.screen.screenshot_drawn("hotkey-popup-edit.png")
+            press(self.screen, "Return")
+            wait_for(lambda: clipboard(self.screen) == edited, 20, "the edited result on the clipboard")
+            db = sqlite3.connect(os.path.join(data, "history.sqlite3"))
+            try:
+                rows = db.execute("SELECT original, result, accepted, edited FROM rewrites").fetchall()
+            finally:
+                db.close()
+            self.assertEqual(rows, [(original, edited, 1, 1)])
+
+            # Settings lists it as learned, marked edited; Clear forgets it.
+            driver.call("POST", driver.s("/window"), {"handle": main})
+            driver.click(".settings-button")
+            wait_for(lambda: driver.find(".learned-list li"), 20, "the learned rewrites")
+            self.assertIn("1 accepted rewrite is used", driver.text(".learned-count"))
+            self.assertIn("(edited)", driver.text(".learned-list li"))
+            self.assertTrue(driver.script("return document.querySelector('#setting-learn_from_accepted').checked;"))
+            driver.script("document.querySelector('.learning').scrollIntoView(); return true;")
+            time.sleep(1)
+            self.screen.screenshot_drawn("settings-learning.png")
+            driver.click(".learned-clear")
+            wait_for(lambda: "Forgot 1 example" in driver.text(".tune-status"), 20, "the examples forgotten")
+            wait_for(lambda: "Nothing yet" in driver.text(".learned-count"), 20, "an empty list")
+        finally:
+            driver.close()
+
+    @retry_if_driver_crashed
     def test_a_command_made_on_the_commands_page_gets_a_shortcut_that_rewrites_the_clipboard(self):
         data = tempfile.mkdtemp(prefix="pith-e2e-commands-")
         # Another program (a second Pith) holds Ctrl+Alt+Y.

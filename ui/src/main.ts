@@ -26,6 +26,10 @@ import {
   downloadModel,
   exportConversation,
   getSettings,
+  learnedClear,
+  learnedList,
+  tuneCancel,
+  tuneRun,
   importModel,
   openLogFolder,
   saveSettings,
@@ -72,7 +76,7 @@ import { dropOverlay, summaryCard } from "./documents";
 import { downloadRow, modelPanel } from "./models";
 import { Popup } from "./popup";
 import { rewritesPanel } from "./rewrites";
-import { applyTheme, settingsPanel } from "./settings";
+import { applyTheme, learningPanel, settingsPanel } from "./settings";
 import { modelSummary, statusCard, statusPill } from "./view";
 
 function isErrorPayload(e: unknown): e is ErrorPayload {
@@ -484,7 +488,10 @@ class App {
     await this.refreshList();
     try {
       const view = await getSettings();
-      this.messages.replaceChildren(settingsPanel(view, saveSettings, openLogFolder));
+      this.messages.replaceChildren(
+        settingsPanel(view, saveSettings, openLogFolder),
+        learningPanel(view, { list: learnedList, clear: learnedClear, tune: tuneRun, cancelTune: tuneCancel }),
+      );
       this.messages.querySelector<HTMLElement>("input")?.focus();
     } catch (e) {
       this.messages.replaceChildren();

@@ -62,6 +62,34 @@ describe("rephrase popup", () => {
     expect(a.accept).toHaveBeenCalledOnce();
   });
 
+  it("lets the result be edited before it is accepted, and refuses an empty edit", async () => {
+    const a = api();
+    const [popup, root] = mounted(a);
+    await popup.open(pending());
+    root.querySelector<HTMLButtonElement>(".popup-edit")?.click();
+    const editor = root.querySelector<HTMLTextAreaElement>(".popup-editor");
+    expect(editor?.value).toBe("the cat sat");
+    editor!.value = "  ";
+    key("Enter");
+    await Promise.resolve();
+    expect(a.accept).not.toHaveBeenCalled();
+    expect(root.querySelector(".popup-note")?.textContent).toContain("empty");
+    editor!.value = "The cat sat.";
+    key("Enter");
+    await Promise.resolve();
+    expect(a.accept).toHaveBeenCalledWith("The cat sat.");
+  });
+
+  it("accepts an unedited result as written", async () => {
+    const a = api();
+    const [popup, root] = mounted(a);
+    await popup.open(pending());
+    root.querySelector<HTMLButtonElement>(".popup-edit")?.click();
+    key("Enter");
+    await Promise.resolve();
+    expect(a.accept).toHaveBeenCalledWith();
+  });
+
   it("does not accept before the rewrite is finished, and Esc cancels", async () => {
     let finish: (v: RephraseDone) => void = () => {};
     const a = api({ run: vi.fn(() => new Promise<RephraseDone>((r) => (finish = r))) });

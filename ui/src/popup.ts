@@ -10,7 +10,8 @@ import { el } from "./dom";
 export interface PopupApi {
   pending(): Promise<Pending | null>;
   run(mode: RephraseMode, again: boolean, onEvent: (e: RephraseEvent) => void): Promise<RephraseDone>;
-  accept(): Promise<void>;
+  /** `edited`: the result as the user changed it before accepting. */
+  accept(edited?: string): Promise<void>;
   stop(): Promise<void>;
   cancel(): Promise<void>;
   summarize(): Promise<void>;
@@ -61,6 +62,9 @@ export class Popup {
   private readonly retry = el("button", { type: "button", class: "popup-retry" }, "Retry");
   private readonly cancel = el("button", { type: "button", class: "popup-cancel" }, "Cancel");
   private readonly summarize = el("button", { type: "button", class: "popup-summarize" }, "Summarize instead");
+  private readonly edit = el("button", { type: "button", class: "popup-edit" }, "Edit");
+  /** The result being edited (shown in place of the diff), if any. */
+  private editor: HTMLTextAreaElement | null = null;
 
   constructor(private readonly api: PopupApi) {}
 
@@ -72,6 +76,8 @@ export class Popup {
     this.retry.addEventListener("click", () => void (this.command ? this.runCommand(this.command) : this.run(this.mode, true)));
     this.cancel.addEventListener("click", () => void this.api.cancel());
     this.summarize.addEventListener("click", () => void this.api.summarize());
+    this.edit.title = "Change the result before accepting it (accepted edits teach Pith)";
+    this.edit.addEventListener("click", () => this.startEditing());
     this.modes.addEventListener("click", (e) => {
       const m = (e.target as HTMLElement).closest<HTMLElement>("[data-mode]")?.dataset.mode as RephraseMode | undefined;
       const c = (e.target as HTMLElement).closest<HTMLElement>("[data-command]")?.dataset.command;
@@ -94,7 +100,7 @@ export class Popup {
         this.modes,
         this.result,
         this.note,
-        el("div", { class: "popup-actions" }, this.summarize, this.cancel, this.retry, this.accept),
+        el("div", { class: "popup-actions" }, this.summarize, this.cancel, this.edit, this.retry, this.accept),
       ),
     );
     this.summarize.hidden = true;
@@ -144,6 +150,20 @@ export class Popup {
     this.ready = ready;
     this.accept.disabled = !ready;
     this.retry.disabled = !ready;
+    this.edit.disabled = !ready || this.isFile;
+    if (!ready) this.editor = null;
+  }
+
+  /** The result as an editable text in place of the diff. */
+  private startEditing(): void {
+    if (!this.ready || this.isFile || this.editor) return;
+    const editor = el("textarea", { class: "popup-editor", "aria-label": "Edit the result", rows: "4" });
+    editor.value = this.result.dataset.text ?? "";
+    this.result.replaceChildren(editor);
+    this.editor = editor;
+    this.edit.disabled = true;
+    this.note.textContent = "Edit the result · Enter accepts the edited text · Shift+Enter starts a new line · Esc cancels";
+    editor.focus();
   }
 
   private press(mode: string | null, command: string | null): void {
@@ -238,6 +258,13 @@ export class Popup {
 
   private async doAccept(): Promise<void> {
     if (!this.ready) return;
+    if (this.editor && this.editor.value.trim() === "") {
+      this.note.classList.add("error");
+      this.note.textContent = "The edited result is empty: type the text to accept, or press Esc to cancel.";
+      this.editor.focus();
+      return;
+    }
+    const edited = this.editor && this.editor.value !== this.result.dataset.text ? this.editor.value : undefined;
     this.setReady(false);
     try {
       if (this.isFile) {
@@ -246,6 +273,8 @@ export class Popup {
           this.setReady(true);
           return;
         }
+      } else if (edited !== undefined) {
+        await this.api.accept(edited);
       } else {
         await this.api.accept();
       }

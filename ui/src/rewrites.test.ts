@@ -5,8 +5,8 @@ describe("rewrite history", () => {
   it("lists rewrites newest first with their diff and whether they were used", () => {
     const panel = rewritesPanel(
       [
-        { id: 2, original: "hi all", result: "Hello everyone", mode: "friendly", accepted: false, model: null, created_at: 2 },
-        { id: 1, original: "teh cat", result: "the cat", mode: "proofread", accepted: true, model: "SmolLM2", created_at: 1 },
+        { id: 2, original: "hi all", result: "Hello everyone", mode: "friendly", accepted: false, edited: false, model: null, created_at: 2 },
+        { id: 1, original: "teh cat", result: "the cat", mode: "proofread", accepted: true, edited: false, model: "SmolLM2", created_at: 1 },
       ],
       { shortcut: "Ctrl+Alt+R", registered: true, message: null },
     );

@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import type { AppSettings, SettingsView } from "./api";
-import { applyTheme, settingsPanel } from "./settings";
+import type { Learned, TuneEvent, TuneReport } from "./api";
+import { applyTheme, learningPanel, settingsPanel, tuneProgress } from "./settings";
 
 const view = (): SettingsView => ({
-  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false, prepare_copied_text: true, debug_logs: false, open_at_login: false },
+  app: { hotkey: "Ctrl+Alt+R", rephrase_mode: "rewrite", theme: "system", auto_paste: false, prepare_copied_text: true, learn_from_accepted: true, debug_logs: false, open_at_login: false },
   data_dir: "/home/me/.local/share/pith",
   log_dir: "/home/me/.local/share/pith/logs",
   modes: ["proofread", "rewrite", "friendly", "professional", "concise", "bullets"],
@@ -33,6 +34,8 @@ describe("settings", () => {
     expect(form.querySelector<HTMLInputElement>("#setting-prepare_copied_text")?.checked).toBe(true);
     form.querySelector<HTMLInputElement>("#setting-prepare_copied_text")!.checked = false;
     form.querySelector<HTMLInputElement>("#setting-debug_logs")!.checked = true;
+    expect(form.querySelector<HTMLInputElement>("#setting-learn_from_accepted")?.checked).toBe(true);
+    form.querySelector<HTMLInputElement>("#setting-learn_from_accepted")!.checked = false;
     form.dispatchEvent(new Event("submit"));
     await flush();
     expect(save).toHaveBeenCalledWith({
@@ -41,6 +44,7 @@ describe("settings", () => {
       theme: "system",
       auto_paste: true,
       prepare_copied_text: false,
+      learn_from_accepted: false,
       debug_logs: true,
       open_at_login: false,
     });
@@ -70,5 +74,54 @@ describe("settings", () => {
     theme.dispatchEvent(new Event("change"));
     expect(document.documentElement.dataset.theme).toBe("light");
     applyTheme("system");
+  });
+
+  it("lists what Pith learned, clears it, and tunes a mode with progress", async () => {
+    const learned: Learned = {
+      count: 2,
+      latest: [
+        { id: 2, original: "i has a cat", result: "I have a cat.", mode: "proofread", accepted: true, edited: true, model: "m", created_at: 2 },
+        { id: 1, original: "hi all", result: "Hello everyone", mode: "friendly", accepted: true, edited: false, model: "m", created_at: 1 },
+      ],
+    };
+    let events: ((e: TuneEvent) => void) | null = null;
+    let finish: (r: TuneReport) => void = () => {};
+    const api = {
+      list: vi.fn(async () => learned),
+      clear: vi.fn(async () => 2),
+      tune: vi.fn((_mode: string, on: (e: TuneEvent) => void) => {
+        events = on;
+        return new Promise<TuneReport>((r) => (finish = r));
+      }),
+      cancelTune: vi.fn(async () => {}),
+    };
+    const card = learningPanel(view(), api);
+    await flush();
+    expect(card.querySelector(".learned-count")?.textContent).toContain("2 accepted rewrites");
+    expect(card.querySelectorAll(".learned-list li")).toHaveLength(2);
+    expect(card.querySelector(".learned-edited")?.textContent).toContain("edited");
+    card.querySelector<HTMLButtonElement>(".learned-clear")!.click();
+    await flush();
+    expect(api.clear).toHaveBeenCalledOnce();
+    expect(card.querySelector(".tune-status")?.textContent).toContain("Forgot 2 examples");
+
+    card.querySelector<HTMLButtonElement>(".tune-start")!.click();
+    expect(api.tune).toHaveBeenCalledWith("proofread", expect.any(Function));
+    expect(card.querySelector<HTMLButtonElement>(".tune-cancel")?.hidden).toBe(false);
+    events!({ stage: "training", step: 5, steps: 10, loss: 1.5, tokens_per_s: 160 });
+    expect(card.querySelector(".tune-status")?.textContent).toBe(tuneProgress({ stage: "training", step: 5, steps: 10, loss: 1.5, tokens_per_s: 160 }));
+    expect(card.querySelector<HTMLProgressElement>(".tune-progress")?.value).toBe(0.5);
+    card.querySelector<HTMLButtonElement>(".tune-cancel")!.click();
+    expect(api.cancelTune).toHaveBeenCalledOnce();
+    const score = { pairs: 20, check_pass_rate: 1, pass_rate: 0.5, similarity: 0.9 };
+    finish({
+      mode: "proofread", source: "rules", train_pairs: 300, held_out_pairs: 20, refused_pairs: 0, steps: 10,
+      training_tokens: 2560, tokens_per_s: 160, minutes: 3.2, kept: 0.8, base: score,
+      tuned: { ...score, pass_rate: 0.7 }, gain: { pass_rate_points: 20, check_pass_rate_points: 0, similarity_points: 1 },
+      installed: "/models/adapters/m--proofread.gguf",
+    });
+    await flush();
+    expect(card.querySelector(".tune-status")?.textContent).toContain("50% → 70% (+20 points)");
+    expect(card.querySelector<HTMLButtonElement>(".tune-cancel")?.hidden).toBe(true);
   });
 });

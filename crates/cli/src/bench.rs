@@ -5,6 +5,7 @@ mod agent;
 mod commands;
 mod document;
 mod structured;
+mod tune;
 
 use crate::{Failure, ModelArgs, OrFail};
 use pith_core::engine::{CancelToken, Engine};
@@ -398,6 +399,17 @@ pub fn documents_only(args: &ModelArgs) -> Result<(), Failure> {
         value["prompt_tps"] = ((prompt_tps * 10.0).round() / 10.0).into();
         Ok(value)
     })
+}
+
+/// `pith bench --tune`: a proofread tuning run and its figures.
+pub fn tune_only(args: &ModelArgs) -> Result<(), Failure> {
+    let path = pith_core::models::resolve_model(args.model.as_deref()).or_fail(true)?;
+    let options = LoadOptions {
+        threads: args.threads,
+        force: args.force,
+        ..LoadOptions::default()
+    };
+    only(args, |engine| tune::figures(engine, &path, &options))
 }
 
 /// `pith bench --agent`: the agent fixtures alone.

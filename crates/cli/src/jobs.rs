@@ -154,6 +154,14 @@ pub fn rephrase(
         _ => Start::Routed,
     };
     let routing = settings.routing();
+    let history = crate::history::open_store().ok();
+    let examples = pith_core::flows::rephrase::examples_for(
+        history.as_ref(),
+        settings.app.learn_from_accepted,
+        mode.name(),
+        &text,
+    );
+    drop(history);
     let worker = Worker::spawn(move || Ok(pool)).or_fail(json)?;
     let job_text = text.clone();
     let ticket = worker.submit(
@@ -162,6 +170,7 @@ pub fn rephrase(
             let mut log = AttemptLog::new(verbose);
             let request = RephraseRequest {
                 larger,
+                examples: &examples,
                 ..RephraseRequest::new(&job_text, mode)
             };
             let routed = rephrase_routed(
@@ -198,6 +207,7 @@ pub fn rephrase(
             result: r.text.clone(),
             mode: r.mode,
             accepted: true,
+            edited: false,
             model: model.clone(),
             command: None,
         };

@@ -83,6 +83,11 @@ pub fn serve(args: &ModelArgs, port: u16, token: Option<String>) -> Result<(), F
     options.settings = settings.routing();
     options.remote_api_key = settings.remote_api_key();
     options.commands = settings.commands.clone();
+    options.history = settings
+        .app
+        .learn_from_accepted
+        .then(pith_core::history::default_path)
+        .flatten();
     let server = Server::start(Arc::new(worker), options).or_fail(false)?;
     let models: Vec<&str> = candidates
         .iter()

@@ -21,7 +21,7 @@ pub use scripted::{ScriptStep, ScriptedEngine};
 pub use stream::{is_looping, StopMatcher, StopScan, Utf8Assembler};
 pub use worker::{Priority, Ticket, Worker};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -416,6 +416,29 @@ pub trait Engine {
     fn prepare(&mut self, request: &GenerateRequest, cancel: &CancelToken) -> Result<usize> {
         let _ = (request, cancel);
         Ok(0)
+    }
+
+    /// Whether an adapter of this name is loaded (`GenerateRequest::adapter`).
+    fn has_adapter(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+
+    /// A training example in this model's tokens: `request`'s prompt as
+    /// it is evaluated, then `answer` as the model should write it (for a
+    /// chat prompt, the end of its turn after it). Tokens that overlap
+    /// `hidden` (byte ranges of the rendered raw prompt) are not taught.
+    fn training_tokens(
+        &self,
+        request: &GenerateRequest,
+        answer: &str,
+        hidden: &[std::ops::Range<usize>],
+    ) -> Result<crate::tune::Example> {
+        let _ = (request, answer, hidden);
+        Err(Error::InvalidInput(format!(
+            "{} cannot make training examples",
+            self.info().name
+        )))
     }
 
     /// The model's own chat template (the GGUF's Jinja source) and its

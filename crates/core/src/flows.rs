@@ -27,3 +27,4 @@ pub mod prepare;
 pub mod rephrase;
 pub mod session;
 pub mod summary;
+pub mod tune;

@@ -35,6 +35,7 @@ pub mod settings;
 pub mod structured;
 pub mod tasks;
 pub mod tools;
+pub mod tune;
 pub mod window;
 
 pub use error::{Error, ErrorCode, Result};

@@ -15,6 +15,7 @@
 //! rephrase_mode = "rewrite"
 //! theme = "system"        # system, light or dark
 //! auto_paste = false      # after Accept, paste into the window that had the focus (X11)
+//! learn_from_accepted = true   # accepted rewrites become examples for new ones
 //! model = "/path/to/a/model.gguf"   # the model to load; else the default
 //!
 //! [agent]
@@ -104,6 +105,10 @@ pub struct AppSettings {
     /// works from the start of a session.
     #[serde(default)]
     pub open_at_login: bool,
+    /// Show the model the user's accepted rewrites most like a new text
+    /// as examples (`flows::rephrase::examples_for`).
+    #[serde(default = "default_prepare")]
+    pub learn_from_accepted: bool,
     /// The model file to load instead of the default one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
@@ -145,6 +150,7 @@ impl Default for AppSettings {
             prepare_copied_text: true,
             debug_logs: false,
             open_at_login: false,
+            learn_from_accepted: true,
             model: None,
         }
     }

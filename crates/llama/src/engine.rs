@@ -943,6 +943,43 @@ impl Engine for LlamaEngine {
         Ok(end.saturating_sub(reused))
     }
 
+    fn has_adapter(&self, name: &str) -> bool {
+        self.adapters().iter().any(|a| a == name)
+    }
+
+    fn training_tokens(
+        &self,
+        request: &GenerateRequest,
+        answer: &str,
+        hidden: &[std::ops::Range<usize>],
+    ) -> Result<pith_core::tune::Example> {
+        let (text, _) = self.render(&request.prompt)?;
+        let mut tokens = self.tokenize_prompt(&format!("{text}{answer}"));
+        if matches!(request.prompt, Prompt::Chat(_)) {
+            tokens.push(self.model().vocab().eos());
+        }
+        // Each token's bytes in the text (a special token the text does not
+        // spell, such as BOS, takes none), to find the hidden ones.
+        let full = format!("{text}{answer}");
+        let vocab = self.model().vocab();
+        let mut at = 0usize;
+        let taught = tokens
+            .iter()
+            .map(|&t| {
+                let piece = vocab.token_to_piece(t, false, None);
+                let start = at;
+                if full.as_bytes()[at..].starts_with(&piece) {
+                    at += piece.len();
+                }
+                !hidden.iter().any(|r| r.start < at && start < r.end)
+            })
+            .collect();
+        Ok(pith_core::tune::Example {
+            tokens: tokens.into_iter().map(|t| t.0).collect(),
+            taught,
+        })
+    }
+
     fn chat_template(&self) -> Option<ChatTemplate> {
         let source = self.model().meta_val_str("tokenizer.chat_template").ok()?;
         let vocab = self.model().vocab();

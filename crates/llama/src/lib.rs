@@ -24,6 +24,7 @@ mod bench;
 mod engine;
 mod machine;
 mod pool;
+pub mod tune;
 
 pub use bench::{cpu_features, missing_cpu_features};
 pub use engine::{LlamaEngine, LoadOptions, SharedModel, PARALLEL, PROMPT_CHUNK};

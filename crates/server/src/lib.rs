@@ -55,6 +55,9 @@ pub struct ServerOptions {
     /// Time a client has to send a request's body once its headers are in
     /// (a body sent a byte at a time would hold its connection for ever).
     pub body_timeout: Duration,
+    /// The history whose accepted rewrites join rephrase prompts as
+    /// examples (`None`: no examples).
+    pub history: Option<std::path::PathBuf>,
 }
 
 impl ServerOptions {
@@ -71,6 +74,7 @@ impl ServerOptions {
             header_timeout: Duration::from_secs(10),
             max_header_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(30),
+            history: None,
         }
     }
 }

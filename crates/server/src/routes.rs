@@ -20,7 +20,7 @@ use hyper_util::service::TowerToHyperService;
 use pith_core::engine::{Backend, CancelToken, Generation, Priority, Role};
 use pith_core::error::ErrorCode;
 use pith_core::flows::commands::{self, Tone};
-use pith_core::flows::rephrase::{rephrase_routed, RephraseRequest, Start};
+use pith_core::flows::rephrase::{examples_for, rephrase_routed, RephraseRequest, Start};
 use pith_core::routing::{self, Target};
 use pith_core::structured::toolcall::{self, Answer};
 use pith_core::tasks::rephrase::RephraseMode;
@@ -627,13 +627,22 @@ async fn rephrase<B: Backend + 'static>(
     };
     let candidates = options.candidates.clone();
     let settings = options.settings.clone();
+    let mode = ask.mode.unwrap_or(RephraseMode::Proofread);
+    let history = options
+        .history
+        .as_deref()
+        .and_then(|p| pith_core::history::History::open(p).ok())
+        .map(|(h, _)| h);
+    let examples = examples_for(history.as_ref(), true, mode.name(), &ask.text);
+    drop(history);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let ticket = s
         .worker
         .submit(Priority::Interactive, move |backend: &mut B, cancel| {
             let request = RephraseRequest {
                 larger: ask.larger,
-                ..RephraseRequest::new(&ask.text, ask.mode.unwrap_or(RephraseMode::Proofread))
+                examples: &examples,
+                ..RephraseRequest::new(&ask.text, mode)
             };
             let routed = rephrase_routed(
                 backend,

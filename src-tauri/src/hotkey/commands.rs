@@ -42,10 +42,12 @@ pub async fn rephrase_run(
     again: bool,
     on_event: Channel<RephraseEvent>,
 ) -> Reply<RephraseDone> {
+    let settings = crate::settings::load()?;
     let escalation = Escalation {
-        settings: crate::settings::load()?.routing(),
+        settings: settings.routing(),
         installed: engine::installed,
         load: engine::load_for_hotkey,
+        learn: settings.app.learn_from_accepted,
     };
     rewrite::run(&state, &hotkey, mode, again, escalation, move |e| {
         let _ = on_event.send(e);
@@ -64,13 +66,15 @@ pub fn record(app: &AppHandle, record: &Record) {
     let _ = app.emit_to(MAIN, "rewrites-changed", ());
 }
 
-/// Accept: the finished rewrite goes to the clipboard (the text it
-/// replaces is kept, to be put back from the main window), is recorded as
-/// accepted, and the popup closes.
+/// Accept: the finished rewrite (as the user edited it, when `edited` is
+/// given) goes to the clipboard (the text it replaces is kept, to be put
+/// back from the main window), is recorded as accepted, and the popup
+/// closes.
 #[tauri::command]
-pub fn rephrase_accept(app: AppHandle) -> Reply<()> {
+pub fn rephrase_accept(app: AppHandle, edited: Option<String>) -> Reply<()> {
     let hotkey = app.state::<Hotkey>();
-    let accepted = lock(&hotkey.session).accept(|text| hotkey.clipboard.write(text))?;
+    let accepted =
+        lock(&hotkey.session).accept_as(edited.as_deref(), |text| hotkey.clipboard.write(text))?;
     record(&app, &accepted);
     popup::hide(&app);
     if crate::settings::load().is_ok_and(|s| s.app.auto_paste) {

@@ -8,7 +8,9 @@ use crate::state::{lock, AppState, Reply};
 use pith_core::engine::Engine;
 use pith_core::error::ErrorCode;
 use pith_core::flows::rephrase::InstalledCandidate;
-use pith_core::flows::rephrase::{rephrase_routed, RephraseRequest, Start, WithOthers};
+use pith_core::flows::rephrase::{
+    examples_for, rephrase_routed, RephraseRequest, Start, WithOthers,
+};
 use pith_core::flows::session::Finished;
 use pith_core::flows::summary::model_name;
 use pith_core::routing;
@@ -65,6 +67,8 @@ pub struct Escalation<I, F> {
     pub installed: I,
     /// Loads an installed model's file.
     pub load: F,
+    /// Show the model the user's accepted rewrites like this text.
+    pub learn: bool,
 }
 
 /// Rewrites the pending text in `mode` (`again`: another version, for
@@ -88,7 +92,12 @@ where
         settings,
         installed,
         load,
+        learn,
     } = escalation;
+    let examples = match state.history() {
+        Ok(store) => examples_for(Some(&lock(&store)), learn, mode.name(), &text),
+        Err(_) => Vec::new(),
+    };
     let routed = state
         .run_rephrase(&hotkey.running, move |engine: &mut E, cancel| {
             let found = OnceCell::new();
@@ -107,6 +116,7 @@ where
             let mut models = WithOthers::new(model.clone(), engine, load_id);
             let request = RephraseRequest {
                 again,
+                examples: &examples,
                 ..RephraseRequest::new(&text, mode)
             };
             rephrase_routed(
@@ -200,6 +210,7 @@ mod tests {
                 remote: None,
                 auto_escalate: auto,
             },
+            learn: true,
             installed: move || {
                 vec![
                     model("scripted", 135_000_000),

@@ -24,6 +24,7 @@ import type {
   DropEvent,
   EngineStatus,
   HotkeyStatus,
+  Learned,
   MachineFit,
   Message,
   Pending,
@@ -35,6 +36,8 @@ import type {
   SettingsView,
   SummaryDone,
   SummaryEvent,
+  TuneEvent,
+  TuneReport,
 } from "./types";
 
 export * from "./types";
@@ -140,6 +143,25 @@ export function cancelDownload(): Promise<void> {
   return invoke<void>("cancel_download");
 }
 
+/** The accepted rewrites new requests learn from: how many, the latest. */
+export function learnedList(): Promise<Learned> {
+  return invoke<Learned>("learned_list");
+}
+
+/** Stops learning from every accepted rewrite so far; resolves to how many. */
+export function learnedClear(): Promise<number> {
+  return invoke<number>("learned_clear");
+}
+
+/** Tunes the model for `mode` (minutes); the adapter is installed only when it does better. */
+export function tuneRun(mode: RephraseMode, onEvent: (e: TuneEvent) => void): Promise<TuneReport> {
+  return invoke<TuneReport>("tune_run", { mode, onEvent: new Channel<TuneEvent>(onEvent) });
+}
+
+export function tuneCancel(): Promise<void> {
+  return invoke<void>("tune_cancel");
+}
+
 /** The system's open dialog for a .gguf file, copied into the models folder; null when cancelled. */
 export function importModel(): Promise<string | null> {
   return invoke<string | null>("import_model");
@@ -165,8 +187,9 @@ export function rephraseRun(mode: RephraseMode, again: boolean, onEvent: (e: Rep
   return invoke<RephraseDone>("rephrase_run", { mode, again, onEvent: new Channel<RephraseEvent>(onEvent) });
 }
 
-export function rephraseAccept(): Promise<void> {
-  return invoke<void>("rephrase_accept");
+/** Accepts the rewrite; `edited` is the result as the user changed it. */
+export function rephraseAccept(edited?: string): Promise<void> {
+  return invoke<void>("rephrase_accept", { edited: edited ?? null });
 }
 
 export function rephraseStop(): Promise<void> {

@@ -294,6 +294,11 @@ debug_logs: boolean,
  */
 open_at_login: boolean, 
 /**
+ * Show the model the user's accepted rewrites most like a new text
+ * as examples (`flows::rephrase::examples_for`).
+ */
+learn_from_accepted: boolean, 
+/**
  * The model file to load instead of the default one.
  */
 model?: string | null, };
@@ -359,7 +364,11 @@ export type Rewrite = { id: number, original: string, result: string, mode: stri
 /**
  * The result went to the clipboard.
  */
-accepted: boolean, model: string | null, 
+accepted: boolean, 
+/**
+ * The user changed the result before accepting it.
+ */
+edited: boolean, model: string | null, 
 /**
  * Unix milliseconds.
  */
@@ -623,3 +632,62 @@ runs: Array<AgentRun>, };
 export type AgentUpdate = { "type": "event", event: AgentEvent, } | { "type": "proposal", proposal: Proposal, };
 
 export type AgentDecision = "approve" | "approve_all" | "reject" | "stop";
+
+/**
+ * The accepted rewrites new requests learn from.
+ */
+export type Learned = { count: number, 
+/**
+ * The latest, newest first.
+ */
+latest: Array<Rewrite>, };
+
+/**
+ * How one model (with or without an adapter) did on held-out pairs.
+ */
+export type Score = { pairs: number, 
+/**
+ * Share of first tries that Pith's check accepts.
+ */
+check_pass_rate: number, 
+/**
+ * Share of first tries that the check accepts and that are the target
+ * (word for word): for proofread, the mistakes fixed and nothing else.
+ */
+pass_rate: number, 
+/**
+ * Mean character similarity of the first try to the target (0..1).
+ */
+similarity: number, };
+
+/**
+ * How much better an adapter did, in points (percentage points for the
+ * rates, hundredths for similarity).
+ */
+export type Gain = { pass_rate_points: number, check_pass_rate_points: number, similarity_points: number, };
+
+/**
+ * What the flow reports as it goes (the app's progress bar, `--json`).
+ */
+export type TuneEvent = { "stage": "pairs", done: number, of: number, } | { "stage": "split", train: number, held_out: number, } | { "stage": "copying" } | { "stage": "training", step: number, steps: number, loss: number, tokens_per_s: number, } | { "stage": "factoring" } | { "stage": "evaluating", tuned: boolean, done: number, of: number, };
+
+/**
+ * How a run ended.
+ */
+export type TuneReport = { mode: RephraseMode, 
+/**
+ * `rules` or the teacher's id.
+ */
+source: string, train_pairs: number, held_out_pairs: number, 
+/**
+ * Pairs a teacher wrote that Pith's check refused.
+ */
+refused_pairs: number, steps: number, training_tokens: number, tokens_per_s: number, minutes: number, 
+/**
+ * The share of the trained change the rank-`rank` adapter keeps.
+ */
+kept: number, base: Score, tuned: Score, gain: Gain, 
+/**
+ * Where the adapter was installed.
+ */
+installed: string, };

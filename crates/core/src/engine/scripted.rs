@@ -130,6 +130,24 @@ impl Engine for ScriptedEngine {
         self.parallel
     }
 
+    /// One token per byte: enough for the training plans' logic.
+    fn training_tokens(
+        &self,
+        request: &GenerateRequest,
+        answer: &str,
+        hidden: &[std::ops::Range<usize>],
+    ) -> Result<crate::tune::Example> {
+        let prompt = match &request.prompt {
+            Prompt::Raw(t) => t.clone(),
+            Prompt::Chat(m) => fallback_chat_format(m),
+        };
+        let tokens: Vec<i32> = format!("{prompt}{answer}").bytes().map(i32::from).collect();
+        let taught = (0..tokens.len())
+            .map(|i| !hidden.iter().any(|r| r.contains(&i)))
+            .collect();
+        Ok(crate::tune::Example { tokens, taught })
+    }
+
     fn prepare(&mut self, request: &GenerateRequest, cancel: &CancelToken) -> Result<usize> {
         self.prepared.push(request.clone());
         self.cache.clear();

@@ -10,7 +10,7 @@
 use crate::engine::{Backend, CancelToken};
 use crate::error::{Error, ErrorCode, Result};
 use crate::routing::{self, Candidate, Route, Target};
-use crate::tasks::rephrase::{rephrase_with, RephraseMode, Rephrased, STRATEGIES};
+use crate::tasks::rephrase::{rephrase_with, Example, RephraseMode, Rephrased, STRATEGIES};
 use crate::tasks::Task;
 use std::path::PathBuf;
 
@@ -30,6 +30,8 @@ pub enum Start {
 pub struct RephraseRequest<'a> {
     pub text: &'a str,
     pub mode: RephraseMode,
+    /// The user's accepted rewrites most like this text ([`examples_for`]).
+    pub examples: &'a [Example],
     /// Another version than last time (Retry).
     pub again: bool,
     /// The user asked for the larger model.
@@ -41,6 +43,7 @@ impl<'a> RephraseRequest<'a> {
         Self {
             text,
             mode,
+            examples: &[],
             again: false,
             larger: false,
         }
@@ -159,6 +162,29 @@ pub fn rephrase_routed(
     }
 }
 
+/// How many of the user's accepted rewrites join a prompt.
+pub const EXAMPLES: usize = 3;
+
+/// The accepted rewrites of `mode` (a mode or command name) most like
+/// `text`, when learning from them is on (`learn`). A history that cannot
+/// be read gives none: a rewrite never fails for want of examples.
+pub fn examples_for(
+    history: Option<&crate::history::History>,
+    learn: bool,
+    mode: &str,
+    text: &str,
+) -> Vec<Example> {
+    match history {
+        Some(h) if learn => h
+            .similar_accepted(mode, text, EXAMPLES)
+            .unwrap_or_else(|e| {
+                tracing::warn!("accepted rewrites could not be searched: {e}");
+                Vec::new()
+            }),
+        _ => Vec::new(),
+    }
+}
+
 fn run(
     models: &mut dyn Backend,
     id: &str,
@@ -173,6 +199,7 @@ fn run(
         request.text,
         request.mode,
         request.again,
+        request.examples,
         cancel,
         &mut |attempt, piece| on_piece(attempt + offset, piece),
     );

@@ -49,6 +49,8 @@ pub struct Record {
     pub mode: RephraseMode,
     /// The result went to the clipboard.
     pub accepted: bool,
+    /// The user changed the result before accepting it.
+    pub edited: bool,
     pub model: String,
     /// The command that wrote it, when not a mode.
     pub command: Option<String>,
@@ -128,9 +130,32 @@ impl RewriteSession {
     /// succeeds does the session end, keeping the text it replaced. A
     /// failed write loses nothing: the popup can try again.
     pub fn accept(&mut self, write: impl FnOnce(&str) -> crate::Result<()>) -> Result<Record> {
-        let finished = self.finished.clone().ok_or_else(|| {
+        self.accept_as(None, write)
+    }
+
+    /// Accept with the result as the user edited it in the popup (`None`
+    /// or the same text: as written). The edited text is what goes out and
+    /// what is recorded, marked edited; an empty one is refused, losing
+    /// nothing.
+    pub fn accept_as(
+        &mut self,
+        edited: Option<&str>,
+        write: impl FnOnce(&str) -> crate::Result<()>,
+    ) -> Result<Record> {
+        let mut finished = self.finished.clone().ok_or_else(|| {
             Error::InvalidInput("the rewrite is not finished yet".into()).to_payload()
         })?;
+        let mut was_edited = false;
+        if let Some(text) = edited.filter(|t| *t != finished.text) {
+            if text.trim().is_empty() {
+                return Err(Error::InvalidInput(
+                    "the edited rewrite is empty: type the text to accept, or Cancel".into(),
+                )
+                .to_payload());
+            }
+            finished.text = text.to_string();
+            was_edited = true;
+        }
         let original = self
             .pending
             .as_ref()
@@ -140,7 +165,9 @@ impl RewriteSession {
         self.replaced = Some(original.clone());
         self.pending = None;
         self.finished = None;
-        Ok(record(original, finished, true))
+        let mut record = record(original, finished, true);
+        record.edited = was_edited;
+        Ok(record)
     }
 
     /// The finished result's text (a file to save), or why there is none.
@@ -186,6 +213,7 @@ fn record(original: String, f: Finished, accepted: bool) -> Record {
         result: f.text,
         mode: f.mode,
         accepted,
+        edited: false,
         model: f.model,
         command: f.command,
     }
@@ -199,6 +227,7 @@ impl Record {
             &self.result,
             self.command.as_deref().unwrap_or(self.mode.name()),
             self.accepted,
+            self.edited,
             Some(&self.model),
         )?;
         Ok(())
@@ -238,6 +267,35 @@ mod tests {
         assert_eq!(s.replaced().expect("kept"), "hello wrld");
         assert!(s.pending().is_none());
         assert!(s.accept(|_| Ok(())).is_err(), "nothing left to accept");
+    }
+
+    #[test]
+    fn an_edited_rewrite_goes_out_as_edited_and_is_recorded_so() {
+        let mut s = RewriteSession::default();
+        let p = s.begin(Ok("i has a cat".into()), RephraseMode::Proofread);
+        s.finish(p.id, done("I has a cat.")).expect("current");
+        let err = s.accept_as(Some("  "), |_| Ok(())).expect_err("empty");
+        assert!(err.message.contains("empty"), "{}", err.message);
+        let mut written = String::new();
+        let record = s
+            .accept_as(Some("I have a cat."), |t| {
+                written = t.to_string();
+                Ok(())
+            })
+            .expect("accepted");
+        assert_eq!(written, "I have a cat.");
+        assert_eq!(
+            (record.result.as_str(), record.edited),
+            ("I have a cat.", true)
+        );
+        // The same text as written is not an edit.
+        let p = s.begin(Ok("x".into()), RephraseMode::Proofread);
+        s.finish(p.id, done("X.")).expect("current");
+        assert!(
+            !s.accept_as(Some("X."), |_| Ok(()))
+                .expect("accepted")
+                .edited
+        );
     }
 
     #[test]

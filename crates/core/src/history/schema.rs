@@ -112,6 +112,32 @@ CREATE TABLE agent_journal (
 CREATE INDEX agent_journal_by_run ON agent_journal(run_id, id);
 "#,
     ),
+    // Accepted rewrites as examples for new requests: ranked by full-text
+    // search on the text given; `edited` when the user changed the result
+    // before accepting it; `example` 0 once the user cleared what Pith
+    // learned (the history line stays).
+    M::up(
+        r#"
+ALTER TABLE rewrites ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rewrites ADD COLUMN example INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX rewrites_by_mode ON rewrites(mode, accepted, example);
+
+CREATE VIRTUAL TABLE rewrites_fts USING fts5(
+    original, content='rewrites', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+INSERT INTO rewrites_fts(rewrites_fts) VALUES ('rebuild');
+CREATE TRIGGER rewrites_ai AFTER INSERT ON rewrites BEGIN
+    INSERT INTO rewrites_fts(rowid, original) VALUES (new.id, new.original);
+END;
+CREATE TRIGGER rewrites_ad AFTER DELETE ON rewrites BEGIN
+    INSERT INTO rewrites_fts(rewrites_fts, rowid, original) VALUES ('delete', old.id, old.original);
+END;
+CREATE TRIGGER rewrites_au AFTER UPDATE OF original ON rewrites BEGIN
+    INSERT INTO rewrites_fts(rewrites_fts, rowid, original) VALUES ('delete', old.id, old.original);
+    INSERT INTO rewrites_fts(rowid, original) VALUES (new.id, new.original);
+END;
+"#,
+    ),
 ];
 
 pub const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);

@@ -4,6 +4,7 @@
 use super::schema::{latest_version, MIGRATIONS};
 use crate::engine::{Generation, Role};
 use crate::error::{Error, Result};
+use crate::tasks::rephrase::Example;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,10 @@ pub struct Conversation {
     pub source: Option<String>,
 }
 
+/// The longest accepted rewrite (either side, in characters) that joins a
+/// prompt as an example.
+pub const EXAMPLE_MAX_CHARS: usize = 600;
+
 /// One rewrite from the hotkey or the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Rewrite {
@@ -86,6 +91,9 @@ pub struct Rewrite {
     pub mode: String,
     /// The result went to the clipboard.
     pub accepted: bool,
+    /// The user changed the result before accepting it.
+    #[serde(default)]
+    pub edited: bool,
     pub model: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -576,12 +584,13 @@ impl History {
         result: &str,
         mode: &str,
         accepted: bool,
+        edited: bool,
         model: Option<&str>,
     ) -> Result<i64> {
         self.conn
             .execute(
-                "INSERT INTO rewrites (original, result, mode, accepted, model, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![original, result, mode, accepted, model, now_ms()],
+                "INSERT INTO rewrites (original, result, mode, accepted, edited, model, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![original, result, mode, accepted, edited, model, now_ms()],
             )
             .map_err(db_err)?;
         Ok(self.conn.last_insert_rowid())
@@ -589,12 +598,21 @@ impl History {
 
     /// The latest rewrites, newest first.
     pub fn rewrites(&self, limit: usize) -> Result<Vec<Rewrite>> {
+        self.rewrites_where("1", limit)
+    }
+
+    /// The accepted rewrites new requests learn from, newest first.
+    pub fn learned(&self, limit: usize) -> Result<Vec<Rewrite>> {
+        self.rewrites_where("accepted = 1 AND example = 1", limit)
+    }
+
+    fn rewrites_where(&self, filter: &str, limit: usize) -> Result<Vec<Rewrite>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, original, result, mode, accepted, model, created_at
-                 FROM rewrites ORDER BY created_at DESC, id DESC LIMIT ?1",
-            )
+            .prepare(&format!(
+                "SELECT id, original, result, mode, accepted, edited, model, created_at
+                 FROM rewrites WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT ?1"
+            ))
             .map_err(db_err)?;
         let rows = stmt
             .query_map(params![limit as i64], |r| {
@@ -604,12 +622,79 @@ impl History {
                     result: r.get(2)?,
                     mode: r.get(3)?,
                     accepted: r.get(4)?,
-                    model: r.get(5)?,
-                    created_at: r.get(6)?,
+                    edited: r.get(5)?,
+                    model: r.get(6)?,
+                    created_at: r.get(7)?,
                 })
             })
             .map_err(db_err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// How many accepted rewrites new requests learn from.
+    pub fn learned_count(&self) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM rewrites WHERE accepted = 1 AND example = 1",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(db_err)
+    }
+
+    /// The accepted rewrites of `mode` (a mode or command name) whose
+    /// original text is most like `text` (SQLite full-text ranking, bm25),
+    /// best first; short ones only, so they fit beside any prompt.
+    pub fn similar_accepted(&self, mode: &str, text: &str, limit: usize) -> Result<Vec<Example>> {
+        let mut terms: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2)
+            .map(str::to_lowercase)
+            .collect();
+        terms.sort();
+        terms.dedup();
+        terms.truncate(64);
+        if terms.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let query = terms
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.original, r.result FROM rewrites_fts f JOIN rewrites r ON r.id = f.rowid
+                 WHERE rewrites_fts MATCH ?1 AND r.mode = ?2 AND r.accepted = 1 AND r.example = 1
+                   AND length(r.original) <= ?3 AND length(r.result) <= ?3
+                 ORDER BY bm25(rewrites_fts), r.id DESC LIMIT ?4",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(
+                params![query, mode, EXAMPLE_MAX_CHARS as i64, limit as i64],
+                |r| {
+                    Ok(Example {
+                        input: r.get(0)?,
+                        output: r.get(1)?,
+                    })
+                },
+            )
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// Stops learning from every accepted rewrite so far (they stay in the
+    /// history). Returns how many there were.
+    pub fn forget_learned(&mut self) -> Result<usize> {
+        self.conn
+            .execute(
+                "UPDATE rewrites SET example = 0 WHERE accepted = 1 AND example = 1",
+                [],
+            )
+            .map_err(db_err)
     }
 
     /// Stores a document summary as a new conversation — the request, the
@@ -908,9 +993,16 @@ mod tests {
             h.conversation(c).expect("get").summary.as_deref(),
             Some("They planned museum visits.")
         );
-        h.record_rewrite("teh cat", "the cat", "proofread", true, Some("SmolLM2"))
-            .expect("rewrite");
-        h.record_rewrite("hi all", "Hello everyone", "friendly", false, None)
+        h.record_rewrite(
+            "teh cat",
+            "the cat",
+            "proofread",
+            true,
+            false,
+            Some("SmolLM2"),
+        )
+        .expect("rewrite");
+        h.record_rewrite("hi all", "Hello everyone", "friendly", false, false, None)
             .expect("rewrite");
         let list = h.rewrites(10).expect("list");
         assert_eq!(
@@ -926,6 +1018,77 @@ mod tests {
         drop(h);
         let (h, _) = History::open(&path).expect("reopens");
         assert_eq!(h.conversations().expect("list").len(), 1);
+    }
+
+    #[test]
+    fn the_accepted_rewrites_most_like_a_text_come_back_for_its_mode_until_forgotten() {
+        let mut h = History::open_in_memory().expect("opens");
+        let rows = [
+            (
+                "teh invoice is late",
+                "The invoice is late.",
+                "proofread",
+                true,
+            ),
+            (
+                "the meeting are on monday",
+                "The meeting is on Monday.",
+                "proofread",
+                true,
+            ),
+            (
+                "the invoice were paid",
+                "The invoice was paid.",
+                "proofread",
+                false,
+            ),
+            (
+                "the invoice is due",
+                "Kindly note the invoice is due.",
+                "professional",
+                true,
+            ),
+            ("we goed home", "We went home.", "proofread", true),
+        ];
+        for (original, result, mode, accepted) in rows {
+            h.record_rewrite(original, result, mode, accepted, false, None)
+                .expect("rewrite");
+        }
+        let found = h
+            .similar_accepted("proofread", "The invoice for the meeting is late!", 2)
+            .expect("search");
+        // Most words in common first; a refused rewrite and another mode's
+        // never come back.
+        assert_eq!(
+            found,
+            vec![
+                Example {
+                    input: "teh invoice is late".into(),
+                    output: "The invoice is late.".into()
+                },
+                Example {
+                    input: "the meeting are on monday".into(),
+                    output: "The meeting is on Monday.".into()
+                },
+            ]
+        );
+        assert!(h
+            .similar_accepted("proofread", "zebra", 3)
+            .expect("search")
+            .is_empty());
+        assert!(h
+            .similar_accepted("proofread", "\"*) OR", 3)
+            .expect("quoted")
+            .is_empty());
+        assert_eq!(h.learned_count().expect("count"), 4);
+        assert_eq!(h.learned(10).expect("list").len(), 4);
+        assert_eq!(h.forget_learned().expect("forget"), 4);
+        assert!(h
+            .similar_accepted("proofread", "the invoice is late", 3)
+            .expect("search")
+            .is_empty());
+        // The history itself keeps them.
+        assert_eq!(h.rewrites(10).expect("list").len(), 5);
     }
 
     #[test]

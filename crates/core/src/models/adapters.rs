@@ -4,7 +4,9 @@
 //! adapter never meets another model.
 
 use super::gguf;
+use super::synthetic::{put_str, Metadata};
 use crate::error::{Error, Result};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// An installed adapter and what it is for.
@@ -108,6 +110,71 @@ pub fn import(src: &Path, mode: &str, model: &Path, install_dir: &Path) -> Resul
     let tmp = dir.join(format!(".{}--{mode}.import", stem(model)));
     super::store::copy_in(src, &tmp, &dest)?;
     Ok(dest)
+}
+
+/// One weight's LoRA pair: `a` is rank × cols (in), `b` rows (out) × rank,
+/// row-major; the model's weight becomes W + b·a.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoraTensor {
+    /// The model tensor it changes (`blk.0.attn_q.weight`).
+    pub name: String,
+    pub rank: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub a: Vec<f32>,
+    pub b: Vec<f32>,
+}
+
+/// Writes LoRA pairs as a GGUF adapter for `architecture` that llama.cpp
+/// loads (alpha = rank, so the pairs apply at scale 1). Returns its size.
+pub fn write(path: &Path, architecture: &str, tensors: &[LoraTensor]) -> io::Result<u64> {
+    let rank = tensors.first().map_or(1, |t| t.rank);
+    let mut meta = Metadata::default();
+    meta.text("general.architecture", architecture);
+    meta.text("general.type", "adapter");
+    meta.text("adapter.type", "lora");
+    meta.put("adapter.lora.alpha", 6, &(rank as f32).to_le_bytes());
+    let mut header = meta.header(tensors.len() as u64 * 2);
+    let mut offset = 0u64;
+    let mut add = |header: &mut Vec<u8>, name: String, dims: [u64; 2]| {
+        put_str(header, &name);
+        header.extend(2u32.to_le_bytes());
+        for d in dims {
+            header.extend(d.to_le_bytes());
+        }
+        header.extend(0u32.to_le_bytes());
+        header.extend(offset.to_le_bytes());
+        offset += (dims[0] * dims[1] * 4).div_ceil(32) * 32;
+    };
+    for t in tensors {
+        // A is stored {in, rank}, B {rank, out}: ggml's order.
+        add(
+            &mut header,
+            format!("{}.lora_a", t.name),
+            [t.cols as u64, t.rank as u64],
+        );
+        add(
+            &mut header,
+            format!("{}.lora_b", t.name),
+            [t.rank as u64, t.rows as u64],
+        );
+    }
+    while header.len() % 32 != 0 {
+        header.push(0);
+    }
+    let mut w = BufWriter::new(std::fs::File::create(path)?);
+    w.write_all(&header)?;
+    for t in tensors {
+        for data in [&t.a, &t.b] {
+            for x in data.iter() {
+                w.write_all(&x.to_le_bytes())?;
+            }
+            let bytes = data.len() * 4;
+            w.write_all(&vec![0u8; bytes.div_ceil(32) * 32 - bytes])?;
+        }
+    }
+    w.flush()?;
+    Ok(std::fs::metadata(path)?.len())
 }
 
 #[cfg(test)]

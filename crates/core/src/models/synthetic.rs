@@ -646,55 +646,36 @@ impl Shape {
 /// rank-`rank` A and B matrices for every layer's query and value
 /// projections, random f32 of `scale`, as llama.cpp loads them.
 pub fn write_lora(shape: &Shape, path: &Path, rank: u32, scale: f32, seed: u64) -> io::Result<u64> {
-    let e = u64::from(shape.embedding);
-    let kv = u64::from(shape.kv_heads) * u64::from(shape.head_dim());
-    let r = u64::from(rank);
+    let e = shape.embedding as usize;
+    let kv = shape.kv_heads as usize * shape.head_dim() as usize;
+    let r = rank as usize;
+    let mut rng = seed | 1;
+    let mut random = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                // Uniform in [-scale, scale].
+                let unit = (rng >> 11) as f32 / (1u64 << 53) as f32;
+                (unit * 2.0 - 1.0) * scale
+            })
+            .collect()
+    };
     let mut tensors = Vec::new();
     for i in 0..shape.layers {
         for (name, out) in [("attn_q", e), ("attn_v", kv)] {
-            // A is stored {in, rank}, B {rank, out}: ggml's order.
-            tensors.push((format!("blk.{i}.{name}.weight.lora_a"), vec![e, r]));
-            tensors.push((format!("blk.{i}.{name}.weight.lora_b"), vec![r, out]));
+            tensors.push(super::adapters::LoraTensor {
+                name: format!("blk.{i}.{name}.weight"),
+                rank: r,
+                rows: out,
+                cols: e,
+                a: random(r * e),
+                b: random(out * r),
+            });
         }
     }
-    let mut meta = Metadata::default();
-    meta.text("general.architecture", shape.architecture());
-    meta.text("general.type", "adapter");
-    meta.text("adapter.type", "lora");
-    meta.put("adapter.lora.alpha", 6, &(rank as f32).to_le_bytes());
-    let mut header = meta.header(tensors.len() as u64);
-    let mut offset = 0u64;
-    for (name, dims) in &tensors {
-        put_str(&mut header, name);
-        header.extend((dims.len() as u32).to_le_bytes());
-        for d in dims {
-            header.extend(d.to_le_bytes());
-        }
-        header.extend(0u32.to_le_bytes());
-        header.extend(offset.to_le_bytes());
-        offset += (dims.iter().product::<u64>() * 4).div_ceil(32) * 32;
-    }
-    while header.len() % 32 != 0 {
-        header.push(0);
-    }
-    let mut w = BufWriter::new(std::fs::File::create(path)?);
-    w.write_all(&header)?;
-    let mut rng = seed | 1;
-    for (_, dims) in &tensors {
-        let n = dims.iter().product::<u64>();
-        for _ in 0..n {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            // Uniform in [-scale, scale].
-            let unit = (rng >> 11) as f32 / (1u64 << 53) as f32;
-            w.write_all(&((unit * 2.0 - 1.0) * scale).to_le_bytes())?;
-        }
-        let bytes = n * 4;
-        w.write_all(&vec![0u8; (bytes.div_ceil(32) * 32 - bytes) as usize])?;
-    }
-    w.flush()?;
-    Ok(std::fs::metadata(path)?.len())
+    super::adapters::write(path, shape.architecture(), &tensors)
 }
 
 /// A small f16 block scale (~0.01) keeps activations finite through the
@@ -711,27 +692,27 @@ fn f16_bits(x: f32) -> u16 {
 
 /// GGUF key-value pairs, as a header holds them.
 #[derive(Default)]
-struct Metadata {
+pub(crate) struct Metadata {
     bytes: Vec<u8>,
     count: u64,
 }
 
 impl Metadata {
-    fn put(&mut self, key: &str, ty: u32, value: &[u8]) {
+    pub(crate) fn put(&mut self, key: &str, ty: u32, value: &[u8]) {
         put_str(&mut self.bytes, key);
         self.bytes.extend(ty.to_le_bytes());
         self.bytes.extend(value);
         self.count += 1;
     }
 
-    fn text(&mut self, key: &str, value: &str) {
+    pub(crate) fn text(&mut self, key: &str, value: &str) {
         let mut v = Vec::new();
         put_str(&mut v, value);
         self.put(key, 8, &v);
     }
 
     /// The file's start: magic, version, counts, then the pairs.
-    fn header(self, tensors: u64) -> Vec<u8> {
+    pub(crate) fn header(self, tensors: u64) -> Vec<u8> {
         let mut h = Vec::new();
         h.extend(b"GGUF");
         h.extend(3u32.to_le_bytes());
@@ -742,7 +723,7 @@ impl Metadata {
     }
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend((s.len() as u64).to_le_bytes());
     out.extend(s.as_bytes());
 }

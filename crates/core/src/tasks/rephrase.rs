@@ -188,7 +188,17 @@ pub enum Strategy {
     ChatFewShot,
     /// The completion prompt again, sampled.
     CompletionSampled,
+    /// The mode's adapter (`pith tune`) with the instruction alone: it was
+    /// trained on this prompt, so the examples the base model needs are in
+    /// its weights. Greedy.
+    Tuned,
 }
+
+/// The attempts when the mode has an adapter: the tuned model first, then
+/// the base model's own prompts, so a tuned answer that fails the check
+/// still gets the base model's tries.
+pub const TUNED_STRATEGIES: [Strategy; 3] =
+    [Strategy::Tuned, Strategy::Completion, Strategy::ChatFewShot];
 
 pub const STRATEGIES: [Strategy; 3] = [
     Strategy::Completion,
@@ -220,6 +230,20 @@ fn answer_sep(mode: RephraseMode, output: &str) -> String {
     }
 }
 
+/// The user's accepted rewrites as completion examples, each followed by
+/// the start of the next ("Text: "). They come best first; the best is put
+/// last, nearest the text (a small model follows the nearest example most).
+fn push_examples(prompt: &mut String, mode: RephraseMode, examples: &[Example]) {
+    for e in examples.iter().rev() {
+        prompt.push_str(&format!(
+            "{}\n{}:{}\n\nText: ",
+            one_paragraph(&e.input),
+            mode.label(),
+            answer_sep(mode, &e.output)
+        ));
+    }
+}
+
 /// One line of input text as it goes into a prompt.
 fn one_paragraph(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -231,12 +255,48 @@ pub fn build_request(
     strategy: Strategy,
     max_tokens: usize,
 ) -> GenerateRequest {
+    build_request_with(text, mode, strategy, max_tokens, &[])
+}
+
+/// A rewrite the user accepted (perhaps after editing it), shown to the
+/// model as one more example of the mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Example {
+    pub input: String,
+    pub output: String,
+}
+
+/// [`build_request`] with the user's own accepted rewrites as further
+/// examples. They follow the fixed instructions and examples, so the
+/// cached evaluation of those still serves.
+pub fn build_request_with(
+    text: &str,
+    mode: RephraseMode,
+    strategy: Strategy,
+    max_tokens: usize,
+    examples: &[Example],
+) -> GenerateRequest {
     let text = one_paragraph(text);
     let stops = ["\n\n", "\nText:", "Text:"];
     match strategy {
+        Strategy::Tuned => {
+            let mut prompt = format!("{}\n\nText: ", mode.instruction());
+            push_examples(&mut prompt, mode, examples);
+            prompt.push_str(&text);
+            prompt.push_str(&format!("\n{}:", mode.label()));
+            if mode == RephraseMode::Bullets {
+                prompt.push('\n');
+            }
+            GenerateRequest::new(Prompt::Raw(prompt), max_tokens)
+                .with_sampling(Sampling::greedy())
+                .with_stop(stops)
+                .with_lookup(true)
+                .with_adapter(mode.name())
+        }
         Strategy::Completion | Strategy::CompletionSampled => {
             let mut prompt = completion_prefix(mode);
             let fixed = prompt.len();
+            push_examples(&mut prompt, mode, examples);
             prompt.push_str(&text);
             prompt.push_str(&format!("\n{}:", mode.label()));
             if mode == RephraseMode::Bullets {
@@ -253,13 +313,11 @@ pub fn build_request(
             // The instructions and examples are the same for every text of a
             // mode: their evaluated state is kept on disk. Rewrites copy the
             // input's words, which prompt lookup drafts.
-            // The mode's adapter, when one is installed for the model.
             GenerateRequest::new(Prompt::Raw(prompt), max_tokens)
                 .with_sampling(sampling)
                 .with_stop(stops)
                 .with_lookup(true)
                 .with_saved_state(format!("rephrase-{mode:?}").to_lowercase(), Some(fixed))
-                .with_adapter(mode.name())
         }
         Strategy::ChatFewShot => {
             let mut messages = vec![ChatMessage::system(format!(
@@ -270,14 +328,51 @@ pub fn build_request(
                 messages.push(ChatMessage::user(format!("Text: {input}")));
                 messages.push(ChatMessage::assistant(*output));
             }
+            for e in examples.iter().rev() {
+                messages.push(ChatMessage::user(format!(
+                    "Text: {}",
+                    one_paragraph(&e.input)
+                )));
+                messages.push(ChatMessage::assistant(e.output.clone()));
+            }
             messages.push(ChatMessage::user(format!("Text: {text}")));
             // Bullet lists contain single newlines, never blank lines.
             GenerateRequest::new(Prompt::Chat(messages), max_tokens)
                 .with_stop(["\n\n", "Text:"])
                 .with_lookup(true)
-                .with_adapter(mode.name())
         }
     }
+}
+
+/// A training example for `mode`: the tuned first try's request for
+/// `input`, what the model should continue it with (through the stop that
+/// ends the answer), and the byte ranges of the prompt holding the input's
+/// words that the target does not have (a proofread input's mistakes),
+/// which the model reads but is not taught to write.
+pub fn training_example(
+    input: &str,
+    target: &str,
+    mode: RephraseMode,
+) -> (GenerateRequest, String, Vec<std::ops::Range<usize>>) {
+    let request = build_request(input, mode, Strategy::Tuned, 0);
+    let text = one_paragraph(input);
+    let hidden = match &request.prompt {
+        Prompt::Raw(p) => {
+            let at = p
+                .rfind(&format!("Text: {text}\n"))
+                .map_or(0, |i| i + "Text: ".len());
+            crate::tune::differing_words(&text, &one_paragraph(target))
+                .into_iter()
+                .map(|r| r.start + at..r.end + at)
+                .collect()
+        }
+        Prompt::Chat(_) => Vec::new(),
+    };
+    (
+        request,
+        format!("{}\n\n", answer_sep(mode, &one_paragraph(target))),
+        hidden,
+    )
 }
 
 /// A rewrite that passed the check.
@@ -302,11 +397,26 @@ pub fn first_request(
     text: &str,
     mode: RephraseMode,
 ) -> Result<(String, GenerateRequest)> {
+    first_request_with(engine, text, mode, &[])
+}
+
+/// [`first_request`] with the user's accepted rewrites as examples.
+pub fn first_request_with(
+    engine: &dyn Engine,
+    text: &str,
+    mode: RephraseMode,
+    examples: &[Example],
+) -> Result<(String, GenerateRequest)> {
     let text = validate_text(text)?;
     let input_tokens = engine.count_tokens(&text)?;
     // Room for a rewrite somewhat longer than the input (friendly tone adds words).
     let max_tokens = input_tokens * 2 + 48;
-    let request = build_request(&text, mode, Strategy::Completion, max_tokens);
+    let strategy = if engine.has_adapter(mode.name()) {
+        Strategy::Tuned
+    } else {
+        Strategy::Completion
+    };
+    let request = build_request_with(&text, mode, strategy, max_tokens, examples);
     budget_for(engine, &request)?;
     Ok((text, request))
 }
@@ -320,7 +430,7 @@ pub fn rephrase(
     cancel: &CancelToken,
     on_piece: &mut dyn FnMut(usize, &str),
 ) -> Result<Rephrased> {
-    rephrase_with(engine, text, mode, false, cancel, on_piece)
+    rephrase_with(engine, text, mode, false, &[], cancel, on_piece)
 }
 
 /// The same; `again` asks for another version than last time (the user
@@ -330,10 +440,11 @@ pub fn rephrase_with(
     text: &str,
     mode: RephraseMode,
     again: bool,
+    examples: &[Example],
     cancel: &CancelToken,
     on_piece: &mut dyn FnMut(usize, &str),
 ) -> Result<Rephrased> {
-    let (text, first) = first_request(engine, text, mode)?;
+    let (text, first) = first_request_with(engine, text, mode, examples)?;
     let max_tokens = first.max_tokens;
 
     let mut reasons: Vec<Rejection> = Vec::new();
@@ -343,12 +454,14 @@ pub fn rephrase_with(
             Strategy::ChatFewShot,
             Strategy::Completion,
         ]
+    } else if first.adapter.is_some() {
+        TUNED_STRATEGIES
     } else {
         STRATEGIES
     };
     for (i, strategy) in order.into_iter().enumerate() {
         let attempt = i + 1;
-        let mut request = build_request(&text, mode, strategy, max_tokens);
+        let mut request = build_request_with(&text, mode, strategy, max_tokens, examples);
         if again && strategy == Strategy::CompletionSampled {
             request.sampling.seed = Sampling::varied().seed;
         }
@@ -425,6 +538,108 @@ mod tests {
             };
             assert!(p.starts_with(&completion_prefix(mode)));
         }
+    }
+
+    #[test]
+    fn accepted_rewrites_follow_the_fixed_prefix_so_its_saved_state_still_serves() {
+        let examples = [Example {
+            input: "teh cat  sat".into(),
+            output: "The cat sat.".into(),
+        }];
+        let plain = build_request(
+            "a dog ran",
+            RephraseMode::Proofread,
+            Strategy::Completion,
+            8,
+        );
+        let with = build_request_with(
+            "a dog ran",
+            RephraseMode::Proofread,
+            Strategy::Completion,
+            8,
+            &examples,
+        );
+        let (Prompt::Raw(p), Some(saved)) = (&with.prompt, &with.saved_state) else {
+            panic!("completion prompt with a saved state expected");
+        };
+        let prefix = completion_prefix(RephraseMode::Proofread);
+        assert_eq!(saved.prefix_bytes, Some(prefix.len()));
+        assert_eq!(plain.saved_state, with.saved_state);
+        assert!(
+            p.starts_with(&format!(
+                "{prefix}teh cat sat\nCorrected: The cat sat.\n\nText: a dog ran\nCorrected:"
+            )),
+            "{p}"
+        );
+        let Prompt::Chat(m) = build_request_with(
+            "a dog ran",
+            RephraseMode::Proofread,
+            Strategy::ChatFewShot,
+            8,
+            &examples,
+        )
+        .prompt
+        else {
+            panic!("chat prompt expected");
+        };
+        let n = m.len();
+        assert_eq!(m[n - 3].content, "Text: teh cat sat");
+        assert_eq!(m[n - 2].content, "The cat sat.");
+        // The best example (first) is put nearest the text.
+        let two = [
+            examples[0].clone(),
+            Example {
+                input: "other".into(),
+                output: "Other.".into(),
+            },
+        ];
+        let Prompt::Raw(p) = build_request_with(
+            "a dog ran",
+            RephraseMode::Proofread,
+            Strategy::Completion,
+            8,
+            &two,
+        )
+        .prompt
+        else {
+            panic!("completion prompt expected");
+        };
+        assert!(p.find("Text: other").expect("other") < p.find("Text: teh cat sat").expect("best"));
+    }
+
+    #[test]
+    fn a_mode_with_an_adapter_tries_it_first_with_its_short_prompt_then_the_base_model() {
+        let req = build_request("a dog ran", RephraseMode::Proofread, Strategy::Tuned, 8);
+        let Prompt::Raw(p) = &req.prompt else {
+            panic!("completion prompt expected");
+        };
+        assert_eq!(
+            p,
+            &format!(
+                "{}\n\nText: a dog ran\nCorrected:",
+                RephraseMode::Proofread.instruction()
+            )
+        );
+        assert_eq!(req.adapter.as_deref(), Some("proofread"));
+        for strategy in STRATEGIES {
+            assert_eq!(
+                build_request("x", RephraseMode::Proofread, strategy, 8).adapter,
+                None
+            );
+        }
+        // The training example is that prompt and the answer to its stop.
+        let (train, answer, hidden) =
+            training_example("a dog runned", "A dog ran.", RephraseMode::Proofread);
+        assert_eq!(
+            train.prompt,
+            build_request("a dog runned", RephraseMode::Proofread, Strategy::Tuned, 8).prompt
+        );
+        assert_eq!(answer, " A dog ran.\n\n");
+        let Prompt::Raw(p) = &train.prompt else {
+            panic!("completion prompt expected");
+        };
+        let words: Vec<&str> = hidden.iter().map(|r| &p[r.clone()]).collect();
+        assert_eq!(words, ["a", "runned"]);
     }
 
     #[test]
