@@ -24,7 +24,7 @@ pub struct TuneArgs {
     #[arg(long)]
     pub teacher: bool,
     /// Passes over the training pairs.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 3)]
     pub epochs: u32,
     /// The adapter's rank.
     #[arg(long, default_value_t = 32)]

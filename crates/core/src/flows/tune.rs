@@ -75,7 +75,7 @@ impl TuneOptions {
         Self {
             mode,
             source,
-            epochs: 2,
+            epochs: 3,
             learning_rate: 2e-5,
             rank: 32,
             n_ctx: 256,

@@ -27,7 +27,11 @@ pub fn request(command: &CustomCommand, text: &str, attempt: usize) -> GenerateR
         ChatMessage::system(SYSTEM),
         ChatMessage::user(command.render(text)),
     ];
-    GenerateRequest::new(Prompt::Chat(messages), MAX_TOKENS).with_sampling(sampling)
+    // The command's adapter, when one is installed for it (`pith models
+    // import --adapter FILE --for NAME`); the base model otherwise.
+    GenerateRequest::new(Prompt::Chat(messages), MAX_TOKENS)
+        .with_sampling(sampling)
+        .with_adapter(command.name.clone())
 }
 
 /// Why `output` is not a result of `command` on `text`, if it is not.

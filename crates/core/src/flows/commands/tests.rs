@@ -181,6 +181,12 @@ fn a_custom_command_renders_its_instruction_and_is_checked_like_a_rewrite() {
         ("Bonjour tout le monde", true)
     );
     assert!(prompt(&engine, 0).contains("Translate into French: Hello everyone"));
+    // Each request names the command's adapter (the base model answers
+    // when none is installed for it).
+    assert!(engine
+        .requests
+        .iter()
+        .all(|r| r.adapter.as_deref() == Some("to-french")));
 
     let mut with_schema = custom("people");
     with_schema.instruction = "The people in: {text}".into();
