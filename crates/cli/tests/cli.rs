@@ -607,18 +607,24 @@ mod models {
         assert!(stderr(&o).contains("zeta9"), "{}", stderr(&o));
     }
 
-    #[test]
-    fn tune_refuses_what_it_cannot_do_with_the_reason_and_changes_nothing() {
+    /// A models folder holding the default model (by a link), a data
+    /// folder, and the linked model's path.
+    fn store_with_default_model() -> (tempfile::TempDir, tempfile::TempDir, String) {
         let store = tempfile::tempdir().expect("tmp");
         let data = tempfile::tempdir().expect("tmp");
+        let real = default_model_path();
+        let linked = store.path().join(real.file_name().expect("file name"));
+        std::os::unix::fs::symlink(&real, &linked).expect("link");
+        (store, data, linked.display().to_string())
+    }
+
+    #[test]
+    fn tune_refuses_what_it_cannot_do_with_the_reason_and_changes_nothing() {
+        let (store, data, model) = store_with_default_model();
         let envs = [
             ("PITH_MODELS_DIR", store.path()),
             ("PITH_DATA_DIR", data.path()),
         ];
-        let real = default_model_path();
-        let linked = store.path().join(real.file_name().expect("file name"));
-        std::os::unix::fs::symlink(&real, &linked).expect("link");
-        let model = linked.display().to_string();
         let run = |args: &[&str]| {
             let mut all = vec!["tune"];
             all.extend_from_slice(args);
@@ -658,17 +664,11 @@ mod models {
     #[test]
     fn an_adapter_is_imported_for_a_mode_listed_and_used_by_that_mode() {
         use pith_core::models::synthetic::{write_lora, SHAPES};
-        let store = tempfile::tempdir().expect("tmp");
-        let data = tempfile::tempdir().expect("tmp");
+        let (store, data, model) = store_with_default_model();
         let envs = [
             ("PITH_MODELS_DIR", store.path()),
             ("PITH_DATA_DIR", data.path()),
         ];
-        // The default model, installed in this store by a link.
-        let real = default_model_path();
-        let linked = store.path().join(real.file_name().expect("file name"));
-        std::os::unix::fs::symlink(&real, &linked).expect("link");
-        let model = linked.display().to_string();
         let text = "Their going to the libary tomorow.";
         let rewrite = |envs: &[(&str, &std::path::Path)]| {
             let o = pith_env(

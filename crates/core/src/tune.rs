@@ -112,24 +112,7 @@ pub fn pack(examples: &[Example], n_ctx: usize) -> Vec<Window> {
 /// Byte ranges of `input`'s words that are not in `target` (longest common
 /// subsequence of words): the mistakes a proofread pair's input carries.
 pub fn differing_words(input: &str, target: &str) -> Vec<std::ops::Range<usize>> {
-    let words = |t: &str| -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut start = None;
-        for (i, c) in t.char_indices() {
-            match (c.is_whitespace(), start) {
-                (false, None) => start = Some(i),
-                (true, Some(s)) => {
-                    out.push((s, i));
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(s) = start {
-            out.push((s, t.len()));
-        }
-        out
-    };
+    use crate::tasks::chunk::words;
     let (a, b) = (words(input), words(target));
     let (n, m) = (a.len(), b.len());
     let same = |i: usize, j: usize| input[a[i].0..a[i].1] == target[b[j].0..b[j].1];

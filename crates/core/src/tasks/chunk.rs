@@ -177,7 +177,7 @@ fn last_fitting(
 }
 
 /// Byte ranges of the words of `s` (runs of non-whitespace).
-fn words(s: &str) -> Vec<(usize, usize)> {
+pub(crate) fn words(s: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in s.char_indices() {
